@@ -1,0 +1,102 @@
+//! The commands. Each module holds one command's arguments and its `exec`, which turns them
+//! into library calls; clap types stay in this module tree.
+
+mod plan;
+mod validate;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Turns a YAML blueprint into a secure multi-account AWS landing zone, and keeps it that way.
+#[derive(Debug, Parser)]
+#[command(name = "lz", version, about, propagate_version = true)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+    /// More logging on stderr (-v info, -vv debug); `RUST_LOG` overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a blueprint; list every problem with file, line, column and field.
+    Validate(validate::Args),
+    /// Show what apply would change, without changing anything.
+    Plan(plan::Args),
+    /// Print the blueprint's JSON Schema, for editors.
+    Schema,
+}
+
+/// Runs a command and returns the process exit code.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Command::Validate(a) => validate::exec(a),
+        Command::Plan(a) => plan::exec(a),
+        Command::Schema => {
+            let schema = landing_zone::Blueprint::json_schema();
+            println!("{}", serde_json::to_string_pretty(&schema)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Logging to stderr, quiet by default so that stdout holds only the plan.
+pub fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "landing_zone=info,lz=info",
+        _ => "landing_zone=debug,lz=debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .init();
+}
+
+/// Colour on stdout: only on a terminal, and never with `NO_COLOR` set.
+pub fn stdout_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// An error whose details were already printed (an invalid blueprint's diagnostics).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Reported(pub String);
+
+/// Whether the error was already printed in full.
+pub fn already_reported(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<Reported>().is_some()
+}
+
+/// Loads a blueprint, printing every problem (with snippets on a terminal) if it is invalid.
+pub fn load(path: &std::path::Path) -> anyhow::Result<landing_zone::Blueprint> {
+    match landing_zone::Blueprint::load(path) {
+        Ok(bp) => Ok(bp),
+        Err(landing_zone::LoadError::Invalid(invalid)) => {
+            print_invalid(&invalid);
+            let n = invalid.diagnostics.len();
+            let problems = if n == 1 { "problem" } else { "problems" };
+            eprintln!(
+                "error: {} has {n} {problems}; nothing was changed",
+                path.display()
+            );
+            Err(Reported(format!("{} is invalid", path.display())).into())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+fn print_invalid(invalid: &landing_zone::Invalid) {
+    eprintln!("{invalid}");
+    if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        for report in invalid.reports() {
+            eprintln!("{report:?}");
+        }
+    }
+}

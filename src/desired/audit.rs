@@ -1,0 +1,254 @@
+//! The audit log: a KMS key and two buckets in the log-archive account, and the organization
+//! trail in the management account that writes into them.
+
+use super::{Address, BucketSpec, Encryption, Expansion, KeySpec, ObjectLockSpec, Spec, TrailSpec};
+use crate::blueprint::ObjectLock;
+use crate::policy::{AnyPrincipal, PolicyDocument, Principal, Statement};
+
+/// The address name of the audit key, bucket and the access-log bucket.
+pub const AUDIT: &str = "audit";
+/// The address name of the bucket receiving the audit bucket's access logs.
+pub const ACCESS_LOGS: &str = "access-logs";
+/// The address name of the organization trail.
+pub const ORG_TRAIL: &str = "org";
+
+pub(super) fn expand(x: &mut Expansion<'_>) {
+    let bp = x.bp;
+    let log_archive = bp.accounts.log_archive.name.clone();
+    let region = bp.home_region.clone();
+    let la_id = x.ids.account(&log_archive);
+    let mgmt_id = x.ids.management();
+    let org_id = x.ids.organization();
+    let trail_name = format!("{}-org-trail", bp.name);
+    let trail_arn = format!("arn:aws:cloudtrail:{region}:{mgmt_id}:trail/{trail_name}");
+    let alias = format!("alias/{}", bp.audit_key_alias());
+    let key_policy = key_policy(&la_id, &mgmt_id, &org_id, &region, &trail_arn);
+    let tags = x.tags(&[]);
+    x.push(
+        Address::key(AUDIT),
+        Some(&log_archive),
+        Spec::KmsKey(KeySpec {
+            alias: alias.clone(),
+            description: format!("{}: encrypts the organization audit trail", bp.name),
+            rotation: true,
+            policy: key_policy,
+            tags,
+        }),
+        vec![Address::account(&log_archive), Address::organization()],
+    );
+
+    let la_id = x.ids.account(&log_archive);
+    let logs = bp.access_log_bucket_name(&la_id);
+    let tags = x.tags(&[]);
+    x.push(
+        Address::bucket(ACCESS_LOGS),
+        Some(&log_archive),
+        Spec::S3Bucket(BucketSpec {
+            name: logs.clone(),
+            region: region.clone(),
+            encryption: Encryption::S3,
+            versioning: true,
+            block_public_access: true,
+            object_ownership: "BucketOwnerEnforced".to_owned(),
+            expire_after_days: bp.audit_log.retention_days,
+            object_lock: None,
+            access_log_bucket: None,
+            policy: access_log_policy(&logs, &la_id),
+            tags,
+        }),
+        vec![Address::account(&log_archive)],
+    );
+
+    let la_id = x.ids.account(&log_archive);
+    let mgmt_id = x.ids.management();
+    let org_id = x.ids.organization();
+    let bucket = bp.audit_bucket_name(&la_id);
+    let key_arn = format!("arn:aws:kms:{region}:{la_id}:{alias}");
+    let object_lock = match bp.audit_log.object_lock {
+        ObjectLock::Off => None,
+        mode => Some(ObjectLockSpec {
+            mode: if mode == ObjectLock::Compliance {
+                "COMPLIANCE"
+            } else {
+                "GOVERNANCE"
+            }
+            .to_owned(),
+            days: bp
+                .audit_log
+                .object_lock_days
+                .unwrap_or(bp.audit_log.retention_days),
+        }),
+    };
+    let policy = audit_bucket_policy(&bucket, &la_id, &mgmt_id, &org_id, &trail_arn, &key_arn);
+    let tags = x.tags(&[]);
+    x.push(
+        Address::bucket(AUDIT),
+        Some(&log_archive),
+        Spec::S3Bucket(BucketSpec {
+            name: bucket.clone(),
+            region: region.clone(),
+            encryption: Encryption::Kms { key: alias.clone() },
+            versioning: true,
+            block_public_access: true,
+            object_ownership: "BucketOwnerEnforced".to_owned(),
+            expire_after_days: bp.audit_log.retention_days,
+            object_lock,
+            access_log_bucket: Some(logs),
+            policy,
+            tags,
+        }),
+        vec![Address::key(AUDIT), Address::bucket(ACCESS_LOGS)],
+    );
+
+    let tags = x.tags(&[]);
+    x.push(
+        Address::trail(ORG_TRAIL),
+        None,
+        Spec::CloudtrailTrail(TrailSpec {
+            name: trail_name,
+            bucket,
+            kms_key: key_arn,
+            multi_region: true,
+            organization: true,
+            log_validation: true,
+            global_events: true,
+            logging: true,
+            tags,
+        }),
+        vec![
+            Address::bucket(AUDIT),
+            Address::key(AUDIT),
+            Address::organization(),
+        ],
+    );
+}
+
+/// The audit key's policy: the log-archive account administers it; CloudTrail may encrypt only
+/// for this organization's trail; principals of this organization may decrypt only through S3.
+pub(crate) fn key_policy(
+    la_id: &str,
+    mgmt_id: &str,
+    org_id: &str,
+    region: &str,
+    trail_arn: &str,
+) -> PolicyDocument {
+    PolicyDocument::new(vec![
+        Statement::allow()
+            .sid("LogArchiveAdministers")
+            .principal(Principal::aws([format!("arn:aws:iam::{la_id}:root")]))
+            .actions(["kms:*"])
+            .resources(["*"]),
+        Statement::allow()
+            .sid("CloudTrailEncrypts")
+            .principal(Principal::service("cloudtrail.amazonaws.com"))
+            .actions(["kms:GenerateDataKey*"])
+            .resources(["*"])
+            .condition(
+                "StringLike",
+                "kms:EncryptionContext:aws:cloudtrail:arn",
+                [format!("arn:aws:cloudtrail:*:{mgmt_id}:trail/*")],
+            )
+            .condition("StringEquals", "aws:SourceArn", [trail_arn]),
+        Statement::allow()
+            .sid("CloudTrailDescribes")
+            .principal(Principal::service("cloudtrail.amazonaws.com"))
+            .actions(["kms:DescribeKey"])
+            .resources(["*"])
+            .condition("StringEquals", "aws:SourceArn", [trail_arn]),
+        Statement::allow()
+            .sid("OrganizationDecryptsThroughS3")
+            .principal(Principal::aws(["*"]))
+            .actions(["kms:Decrypt"])
+            .resources(["*"])
+            .condition(
+                "StringEquals",
+                "kms:ViaService",
+                [format!("s3.{region}.amazonaws.com")],
+            )
+            .condition("StringEquals", "aws:PrincipalOrgID", [org_id]),
+    ])
+}
+
+fn everyone() -> Principal {
+    Principal::Any(AnyPrincipal::Everyone)
+}
+
+fn deny_insecure_transport(bucket: &str) -> Statement {
+    Statement::deny()
+        .sid("DenyInsecureTransport")
+        .principal(everyone())
+        .actions(["s3:*"])
+        .resources([
+            format!("arn:aws:s3:::{bucket}"),
+            format!("arn:aws:s3:::{bucket}/*"),
+        ])
+        .condition("Bool", "aws:SecureTransport", ["false"])
+}
+
+fn deny_deletion(bucket: &str, la_id: &str) -> Statement {
+    Statement::deny()
+        .sid("DenyDeletingBucketOrPolicy")
+        .principal(everyone())
+        .actions(["s3:DeleteBucket", "s3:DeleteBucketPolicy"])
+        .resources([format!("arn:aws:s3:::{bucket}")])
+        .condition("StringNotEquals", "aws:PrincipalAccount", [la_id])
+}
+
+/// The audit bucket's policy.
+pub(crate) fn audit_bucket_policy(
+    bucket: &str,
+    la_id: &str,
+    mgmt_id: &str,
+    org_id: &str,
+    trail_arn: &str,
+    key_arn: &str,
+) -> PolicyDocument {
+    PolicyDocument::new(vec![
+        deny_insecure_transport(bucket),
+        Statement::deny()
+            .sid("DenyUploadsNotEncryptedWithAuditKey")
+            .principal(everyone())
+            .actions(["s3:PutObject"])
+            .resources([format!("arn:aws:s3:::{bucket}/*")])
+            .condition(
+                "StringNotEqualsIfExists",
+                "s3:x-amz-server-side-encryption-aws-kms-key-id",
+                [key_arn],
+            ),
+        Statement::allow()
+            .sid("CloudTrailChecksAcl")
+            .principal(Principal::service("cloudtrail.amazonaws.com"))
+            .actions(["s3:GetBucketAcl"])
+            .resources([format!("arn:aws:s3:::{bucket}")])
+            .condition("StringEquals", "aws:SourceArn", [trail_arn]),
+        Statement::allow()
+            .sid("CloudTrailWrites")
+            .principal(Principal::service("cloudtrail.amazonaws.com"))
+            .actions(["s3:PutObject"])
+            .resources([
+                format!("arn:aws:s3:::{bucket}/AWSLogs/{mgmt_id}/*"),
+                format!("arn:aws:s3:::{bucket}/AWSLogs/{org_id}/*"),
+            ])
+            .condition(
+                "StringEquals",
+                "s3:x-amz-acl",
+                ["bucket-owner-full-control"],
+            )
+            .condition("StringEquals", "aws:SourceArn", [trail_arn]),
+        deny_deletion(bucket, la_id),
+    ])
+}
+
+/// The access-log bucket's policy: TLS only; S3's logging service writes into it.
+pub(crate) fn access_log_policy(bucket: &str, la_id: &str) -> PolicyDocument {
+    PolicyDocument::new(vec![
+        deny_insecure_transport(bucket),
+        Statement::allow()
+            .sid("S3ServerAccessLogs")
+            .principal(Principal::service("logging.s3.amazonaws.com"))
+            .actions(["s3:PutObject"])
+            .resources([format!("arn:aws:s3:::{bucket}/*")])
+            .condition("StringEquals", "aws:SourceAccount", [la_id]),
+        deny_deletion(bucket, la_id),
+    ])
+}

@@ -1,0 +1,615 @@
+//! The desired state: every resource a blueprint asks for, each with a stable address.
+//!
+//! [`expand`] is a pure function of the blueprint and of the ids already known (the
+//! organization's, the accounts'). An id that is not known yet, because the account it
+//! belongs to does not exist, appears as `${account.<name>.id}` and the resource lists that
+//! account in [`Resource::unknown`]: the plan shows it as known after apply, and apply writes
+//! the resource in a later round, once the account exists.
+
+mod audit;
+mod tiers;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::blueprint::Blueprint;
+use crate::policy::PolicyDocument;
+
+/// The tag that marks a resource as managed by lz.
+pub const OWNER_TAG: &str = "managed-by";
+/// The value of [`OWNER_TAG`].
+pub const OWNER_VALUE: &str = "landing-zone";
+/// The tag that names the blueprint owning a resource.
+pub const BLUEPRINT_TAG: &str = "lz:blueprint";
+/// A syntactically valid account id, for checks that need one before accounts exist.
+pub const PLACEHOLDER_ACCOUNT_ID: &str = "000000000000";
+
+/// A resource's stable address, such as `account.lumo-prod` or `role.lumo-prod.lz-watcher`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Address(String);
+
+impl Address {
+    /// The organization.
+    pub fn organization() -> Address {
+        Address("organization".to_owned())
+    }
+    /// An organizational unit.
+    pub fn ou(name: &str) -> Address {
+        Address(format!("ou.{name}"))
+    }
+    /// An account, by its name.
+    pub fn account(name: &str) -> Address {
+        Address(format!("account.{name}"))
+    }
+    /// An IAM role in an account.
+    pub fn role(account: &str, role: &str) -> Address {
+        Address(format!("role.{account}.{role}"))
+    }
+    /// A customer managed IAM policy in an account.
+    pub fn policy(account: &str, policy: &str) -> Address {
+        Address(format!("policy.{account}.{policy}"))
+    }
+    /// An IAM group in the security account.
+    pub fn group(group: &str) -> Address {
+        Address(format!("group.{group}"))
+    }
+    /// A KMS key.
+    pub fn key(name: &str) -> Address {
+        Address(format!("kms.{name}"))
+    }
+    /// An S3 bucket.
+    pub fn bucket(name: &str) -> Address {
+        Address(format!("bucket.{name}"))
+    }
+    /// A CloudTrail trail.
+    pub fn trail(name: &str) -> Address {
+        Address(format!("trail.{name}"))
+    }
+    /// The address as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The placeholder standing for this resource's id until it is known.
+    pub fn id_placeholder(&self) -> String {
+        format!("${{{}.id}}", self.0)
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether a text still holds an id placeholder.
+pub fn has_placeholder(text: &str) -> bool {
+    text.contains("${")
+}
+
+/// What kind of AWS resource a spec describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// AWS Organizations organization.
+    Organization,
+    /// Organizational unit.
+    OrganizationalUnit,
+    /// Member account.
+    Account,
+    /// IAM role.
+    IamRole,
+    /// Customer managed IAM policy.
+    IamPolicy,
+    /// IAM group.
+    IamGroup,
+    /// KMS key.
+    KmsKey,
+    /// S3 bucket.
+    S3Bucket,
+    /// CloudTrail trail.
+    CloudtrailTrail,
+}
+
+impl Kind {
+    /// The kind's name, as in the JSON plan.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Organization => "organization",
+            Kind::OrganizationalUnit => "organizational_unit",
+            Kind::Account => "account",
+            Kind::IamRole => "iam_role",
+            Kind::IamPolicy => "iam_policy",
+            Kind::IamGroup => "iam_group",
+            Kind::KmsKey => "kms_key",
+            Kind::S3Bucket => "s3_bucket",
+            Kind::CloudtrailTrail => "cloudtrail_trail",
+        }
+    }
+}
+
+/// Tags, by key.
+pub type Tags = BTreeMap<String, String>;
+
+/// The organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationSpec {
+    /// `ALL`: every feature, which SCPs and organization trails need.
+    pub feature_set: String,
+    /// Service principals with trusted access (`cloudtrail.amazonaws.com`).
+    pub trusted_services: BTreeSet<String>,
+}
+
+/// An organizational unit, directly under the root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OuSpec {
+    /// Its name.
+    pub name: String,
+    /// Tags, the ownership tags among them.
+    pub tags: Tags,
+}
+
+/// A member account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSpec {
+    /// Its name.
+    pub name: String,
+    /// Its email: the account's identity in AWS.
+    pub email: String,
+    /// The name of the organizational unit that holds it.
+    pub ou: String,
+    /// Tags, the ownership tags among them.
+    pub tags: Tags,
+}
+
+/// An IAM role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleSpec {
+    /// Its name.
+    pub name: String,
+    /// Its path.
+    pub path: String,
+    /// Who may assume it.
+    pub trust_policy: PolicyDocument,
+    /// Attached managed policy ARNs.
+    pub managed_policies: BTreeSet<String>,
+    /// Inline policies by name.
+    pub inline_policies: BTreeMap<String, PolicyDocument>,
+    /// The permissions boundary's ARN.
+    pub permissions_boundary: Option<String>,
+    /// Maximum session length in seconds.
+    pub max_session_secs: u32,
+    /// Tags, the ownership tags among them.
+    pub tags: Tags,
+}
+
+/// A customer managed IAM policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicySpec {
+    /// Its name.
+    pub name: String,
+    /// Its path.
+    pub path: String,
+    /// The document of its default version.
+    pub document: PolicyDocument,
+    /// Tags, the ownership tags among them.
+    pub tags: Tags,
+}
+
+/// An IAM group. IAM groups take no tags: lz owns the groups under its IAM path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupSpec {
+    /// Its name.
+    pub name: String,
+    /// Its path.
+    pub path: String,
+    /// Inline policies by name.
+    pub inline_policies: BTreeMap<String, PolicyDocument>,
+}
+
+/// A customer managed KMS key, found by its alias.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeySpec {
+    /// The alias, with its `alias/` prefix.
+    pub alias: String,
+    /// The description.
+    pub description: String,
+    /// Whether yearly rotation is on.
+    pub rotation: bool,
+    /// The key policy.
+    pub policy: PolicyDocument,
+    /// Tags, the ownership tags among them.
+    pub tags: Tags,
+}
+
+/// An S3 bucket with its security settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketSpec {
+    /// Its name.
+    pub name: String,
+    /// The region.
+    pub region: String,
+    /// Default encryption: `aws:kms` with a key, or `AES256`.
+    pub encryption: Encryption,
+    /// Whether versioning is enabled.
+    pub versioning: bool,
+    /// Whether all four public access blocks are on.
+    pub block_public_access: bool,
+    /// Object ownership (`BucketOwnerEnforced`: ACLs disabled).
+    pub object_ownership: String,
+    /// Days after which objects and noncurrent versions expire.
+    pub expire_after_days: i64,
+    /// Object Lock default retention, if any.
+    pub object_lock: Option<ObjectLockSpec>,
+    /// The bucket receiving this bucket's server access logs.
+    pub access_log_bucket: Option<String>,
+    /// The bucket policy.
+    pub policy: PolicyDocument,
+    /// Tags, the ownership tags among them.
+    pub tags: Tags,
+}
+
+/// A bucket's default encryption.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "algorithm", rename_all = "snake_case")]
+pub enum Encryption {
+    /// SSE-KMS with this key (an ARN, or an alias until the key exists), bucket key on.
+    Kms {
+        /// The key.
+        key: String,
+    },
+    /// SSE-S3.
+    S3,
+}
+
+/// Object Lock default retention.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectLockSpec {
+    /// `GOVERNANCE` or `COMPLIANCE`.
+    pub mode: String,
+    /// Default retention in days.
+    pub days: i64,
+}
+
+/// The organization trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrailSpec {
+    /// Its name.
+    pub name: String,
+    /// The bucket it writes to.
+    pub bucket: String,
+    /// The KMS key it encrypts with.
+    pub kms_key: String,
+    /// Whether it records every region.
+    pub multi_region: bool,
+    /// Whether it records every account of the organization.
+    pub organization: bool,
+    /// Whether digest files for log validation are written.
+    pub log_validation: bool,
+    /// Whether global services (IAM, STS) are recorded.
+    pub global_events: bool,
+    /// Whether it is logging.
+    pub logging: bool,
+    /// Tags, the ownership tags among them.
+    pub tags: Tags,
+}
+
+/// What one resource should be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Spec {
+    /// The organization.
+    Organization(OrganizationSpec),
+    /// An organizational unit.
+    OrganizationalUnit(OuSpec),
+    /// A member account.
+    Account(AccountSpec),
+    /// An IAM role.
+    IamRole(RoleSpec),
+    /// A customer managed IAM policy.
+    IamPolicy(PolicySpec),
+    /// An IAM group.
+    IamGroup(GroupSpec),
+    /// A KMS key.
+    KmsKey(KeySpec),
+    /// An S3 bucket.
+    S3Bucket(BucketSpec),
+    /// A CloudTrail trail.
+    CloudtrailTrail(TrailSpec),
+}
+
+impl Spec {
+    /// The kind of resource.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Spec::Organization(_) => Kind::Organization,
+            Spec::OrganizationalUnit(_) => Kind::OrganizationalUnit,
+            Spec::Account(_) => Kind::Account,
+            Spec::IamRole(_) => Kind::IamRole,
+            Spec::IamPolicy(_) => Kind::IamPolicy,
+            Spec::IamGroup(_) => Kind::IamGroup,
+            Spec::KmsKey(_) => Kind::KmsKey,
+            Spec::S3Bucket(_) => Kind::S3Bucket,
+            Spec::CloudtrailTrail(_) => Kind::CloudtrailTrail,
+        }
+    }
+
+    /// The resource's tags; `None` for kinds that take none.
+    pub fn tags(&self) -> Option<&Tags> {
+        match self {
+            Spec::Organization(_) | Spec::IamGroup(_) => None,
+            Spec::OrganizationalUnit(s) => Some(&s.tags),
+            Spec::Account(s) => Some(&s.tags),
+            Spec::IamRole(s) => Some(&s.tags),
+            Spec::IamPolicy(s) => Some(&s.tags),
+            Spec::KmsKey(s) => Some(&s.tags),
+            Spec::S3Bucket(s) => Some(&s.tags),
+            Spec::CloudtrailTrail(s) => Some(&s.tags),
+        }
+    }
+}
+
+/// One resource of the desired state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resource {
+    /// Its address.
+    pub address: Address,
+    /// The name of the account it lives in; `None` for the management account.
+    pub account: Option<String>,
+    /// What it should be.
+    pub spec: Spec,
+    /// Resources that must exist before it.
+    pub depends_on: Vec<Address>,
+    /// Resources whose ids it needs and that do not exist yet.
+    pub unknown: Vec<Address>,
+}
+
+/// Every resource a blueprint asks for, in declaration order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Desired {
+    /// The blueprint's name.
+    pub blueprint: String,
+    /// The resources.
+    pub resources: Vec<Resource>,
+    /// Which resource kinds the blueprint allows lz to delete.
+    pub deletable: BTreeSet<Kind>,
+}
+
+impl Desired {
+    /// The resource at `address`.
+    pub fn get(&self, address: &Address) -> Option<&Resource> {
+        self.resources.iter().find(|r| &r.address == address)
+    }
+
+    /// The ownership tags every resource of this blueprint carries.
+    pub fn ownership_tags(&self) -> Tags {
+        ownership_tags(&self.blueprint)
+    }
+}
+
+/// The ownership tags of blueprint `name`.
+pub fn ownership_tags(name: &str) -> Tags {
+    Tags::from([
+        (OWNER_TAG.to_owned(), OWNER_VALUE.to_owned()),
+        (BLUEPRINT_TAG.to_owned(), name.to_owned()),
+    ])
+}
+
+/// The ids already known in the live organization.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Known {
+    /// The organization's id (`o-...`).
+    pub organization_id: Option<String>,
+    /// The management account's id.
+    pub management_account_id: Option<String>,
+    /// Account ids by account name.
+    pub account_ids: HashMap<String, String>,
+}
+
+/// Looks ids up while expanding, noting those that are not known yet.
+struct Ids<'a> {
+    known: &'a Known,
+    unknown: BTreeSet<Address>,
+}
+
+impl<'a> Ids<'a> {
+    fn new(known: &'a Known) -> Ids<'a> {
+        Ids {
+            known,
+            unknown: BTreeSet::new(),
+        }
+    }
+
+    fn account(&mut self, name: &str) -> String {
+        match self.known.account_ids.get(name) {
+            Some(id) => id.clone(),
+            None => {
+                let address = Address::account(name);
+                let placeholder = address.id_placeholder();
+                self.unknown.insert(address);
+                placeholder
+            }
+        }
+    }
+
+    fn organization(&mut self) -> String {
+        match &self.known.organization_id {
+            Some(id) => id.clone(),
+            None => {
+                self.unknown.insert(Address::organization());
+                Address::organization().id_placeholder()
+            }
+        }
+    }
+
+    fn management(&mut self) -> String {
+        match &self.known.management_account_id {
+            Some(id) => id.clone(),
+            None => {
+                self.unknown.insert(Address::organization());
+                "${organization.management_account_id}".to_owned()
+            }
+        }
+    }
+
+    /// The ids noted missing since the last call.
+    fn take_unknown(&mut self) -> Vec<Address> {
+        std::mem::take(&mut self.unknown).into_iter().collect()
+    }
+}
+
+/// Builds the resources for one blueprint, given the ids known so far.
+struct Expansion<'a> {
+    bp: &'a Blueprint,
+    ids: Ids<'a>,
+    resources: Vec<Resource>,
+}
+
+impl Expansion<'_> {
+    fn push(
+        &mut self,
+        address: Address,
+        account: Option<&str>,
+        spec: Spec,
+        depends_on: Vec<Address>,
+    ) {
+        let unknown = self.ids.take_unknown();
+        self.resources.push(Resource {
+            address,
+            account: account.map(str::to_owned),
+            spec,
+            depends_on,
+            unknown,
+        });
+    }
+
+    fn tags(&self, extra: &[&Tags]) -> Tags {
+        let mut tags = Tags::new();
+        for more in extra {
+            tags.extend(more.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        tags.extend(ownership_tags(&self.bp.name));
+        tags
+    }
+}
+
+/// One account of the blueprint.
+#[derive(Debug, Clone)]
+pub(crate) struct PlannedAccount<'a> {
+    pub name: String,
+    pub email: String,
+    pub ou: &'a str,
+    pub environment: Option<&'a str>,
+    pub tags: Tags,
+}
+
+/// Every account the blueprint makes, fixed ones first.
+pub(crate) fn accounts(bp: &Blueprint) -> Vec<PlannedAccount<'_>> {
+    let mut out = Vec::new();
+    for core in [&bp.accounts.security, &bp.accounts.log_archive] {
+        out.push(PlannedAccount {
+            name: core.name.clone(),
+            email: bp.account_email(&core.name, core.email.as_deref()),
+            ou: &core.ou,
+            environment: None,
+            tags: core.tags.clone(),
+        });
+    }
+    for (customer, spec) in &bp.customers {
+        for env in &spec.environments {
+            let Some(environment) = bp.environments.get(env) else {
+                continue;
+            };
+            let name = Blueprint::workload_account_name(customer, env);
+            let mut tags = spec.tags.clone();
+            tags.insert("lz:customer".to_owned(), customer.clone());
+            tags.insert("lz:environment".to_owned(), env.clone());
+            out.push(PlannedAccount {
+                email: bp.account_email(&name, None),
+                name,
+                ou: &environment.ou,
+                environment: Some(env),
+                tags,
+            });
+        }
+    }
+    out
+}
+
+/// Expands a (validated) blueprint into every resource it asks for.
+pub fn expand(bp: &Blueprint, known: &Known) -> Desired {
+    let mut x = Expansion {
+        bp,
+        ids: Ids::new(known),
+        resources: Vec::new(),
+    };
+    x.push(
+        Address::organization(),
+        None,
+        Spec::Organization(OrganizationSpec {
+            feature_set: "ALL".to_owned(),
+            trusted_services: BTreeSet::from(["cloudtrail.amazonaws.com".to_owned()]),
+        }),
+        vec![],
+    );
+    let accounts = accounts(bp);
+    let mut ous: Vec<&str> = Vec::new();
+    for account in &accounts {
+        if !ous.contains(&account.ou) {
+            ous.push(account.ou);
+        }
+    }
+    for env in bp.environments.values() {
+        if !ous.contains(&env.ou.as_str()) {
+            ous.push(&env.ou);
+        }
+    }
+    for ou in ous {
+        let tags = x.tags(&[]);
+        x.push(
+            Address::ou(ou),
+            None,
+            Spec::OrganizationalUnit(OuSpec {
+                name: ou.to_owned(),
+                tags,
+            }),
+            vec![Address::organization()],
+        );
+    }
+    for account in &accounts {
+        let tags = x.tags(&[&bp.organization.tags, &account.tags]);
+        x.push(
+            Address::account(&account.name),
+            None,
+            Spec::Account(AccountSpec {
+                name: account.name.clone(),
+                email: account.email.clone(),
+                ou: account.ou.to_owned(),
+                tags,
+            }),
+            vec![Address::ou(account.ou)],
+        );
+    }
+    tiers::expand(&mut x, &accounts);
+    audit::expand(&mut x);
+    Desired {
+        blueprint: bp.name.clone(),
+        resources: x.resources,
+        deletable: bp
+            .allow_delete
+            .iter()
+            .flat_map(|kind| match kind {
+                crate::blueprint::DeletableKind::OrganizationalUnits => {
+                    vec![Kind::OrganizationalUnit]
+                }
+                crate::blueprint::DeletableKind::Roles => vec![Kind::IamRole, Kind::IamPolicy],
+                crate::blueprint::DeletableKind::Groups => vec![Kind::IamGroup],
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

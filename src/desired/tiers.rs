@@ -1,0 +1,268 @@
+//! The role tiers: one role per tier in each member account where the tier applies, the
+//! permissions boundary that keeps `keeper` from escalating, and one group per tier in the
+//! security account that may assume exactly those roles.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Address, Expansion, GroupSpec, PlannedAccount, PolicySpec, RoleSpec, Spec};
+use crate::blueprint::{Mfa, ResolvedTier, TierName};
+use crate::policy::{PolicyDocument, Principal, Statement};
+
+/// The name of the permissions boundary policy.
+pub const BOUNDARY: &str = "lz-boundary";
+
+pub(super) fn expand(x: &mut Expansion<'_>, accounts: &[PlannedAccount<'_>]) {
+    let bp = x.bp;
+    let path = bp.organization.iam_path.clone();
+    let tiers = bp.role_tiers.resolved();
+    let security = bp.accounts.security.name.clone();
+    let mut grants: BTreeMap<TierName, Vec<String>> = BTreeMap::new();
+    for account in accounts {
+        let Some(env) = account.environment else {
+            continue;
+        };
+        let applying: Vec<&ResolvedTier> = tiers.iter().filter(|t| t.scope.includes(env)).collect();
+        if applying.is_empty() {
+            continue;
+        }
+        let id = x.ids.account(&account.name);
+        let boundary_arn = format!("arn:aws:iam::{id}:policy{path}{BOUNDARY}");
+        let needs_boundary = applying.iter().any(|t| t.tier == TierName::Keeper);
+        let boundary = Address::policy(&account.name, BOUNDARY);
+        if needs_boundary {
+            let document = boundary_document(&id, &path);
+            let tags = x.tags(&[]);
+            x.push(
+                boundary.clone(),
+                Some(&account.name),
+                Spec::IamPolicy(PolicySpec {
+                    name: BOUNDARY.to_owned(),
+                    path: path.clone(),
+                    document,
+                    tags,
+                }),
+                vec![Address::account(&account.name)],
+            );
+        }
+        for tier in applying {
+            let mut depends_on = vec![Address::account(&account.name), Address::account(&security)];
+            let security_id = x.ids.account(&security);
+            let org_id = x.ids.organization();
+            let mut inline = BTreeMap::new();
+            match tier.tier {
+                TierName::Tinker => {
+                    inline.insert("lz-guardrails".to_owned(), guardrails(&id, &path));
+                }
+                TierName::Keeper => {
+                    inline.insert("lz-keeper".to_owned(), keeper(&id, &path, &boundary_arn));
+                    depends_on.push(boundary.clone());
+                }
+                _ => {}
+            }
+            let mut tags = x.tags(&[]);
+            tags.insert("lz:tier".to_owned(), tier.tier.key().to_owned());
+            x.push(
+                Address::role(&account.name, &tier.role_name),
+                Some(&account.name),
+                Spec::IamRole(RoleSpec {
+                    name: tier.role_name.clone(),
+                    path: path.clone(),
+                    trust_policy: trust(tier, &security_id, &org_id),
+                    managed_policies: tier.managed_policies.iter().cloned().collect(),
+                    inline_policies: inline,
+                    permissions_boundary: None,
+                    max_session_secs: tier.max_session_secs,
+                    tags,
+                }),
+                depends_on,
+            );
+            grants
+                .entry(tier.tier)
+                .or_default()
+                .push(account.name.clone());
+        }
+    }
+    for tier in &tiers {
+        let Some(names) = grants.get(&tier.tier) else {
+            continue;
+        };
+        let arns: Vec<String> = names
+            .iter()
+            .map(|n| {
+                let id = x.ids.account(n);
+                format!("arn:aws:iam::{id}:role{path}{}", tier.role_name)
+            })
+            .collect();
+        let mut depends_on = vec![Address::account(&security)];
+        depends_on.extend(names.iter().map(|n| Address::account(n)));
+        let mut allow = Statement::allow()
+            .sid("AssumeTierRole")
+            .actions(["sts:AssumeRole", "sts:TagSession"])
+            .resources(arns);
+        if tier.mfa == Mfa::Required {
+            allow = allow.condition("Bool", "aws:MultiFactorAuthPresent", ["true"]);
+        }
+        x.push(
+            Address::group(&tier.role_name),
+            Some(&security),
+            Spec::IamGroup(GroupSpec {
+                name: tier.role_name.clone(),
+                path: path.clone(),
+                inline_policies: BTreeMap::from([(
+                    "lz-assume".to_owned(),
+                    PolicyDocument::new(vec![allow]),
+                )]),
+            }),
+            depends_on,
+        );
+    }
+}
+
+/// The trust policy of a tier role: only the security account, only from this organization,
+/// with MFA (no older than the session may last) where the tier requires it.
+pub(crate) fn trust(tier: &ResolvedTier, security_id: &str, org_id: &str) -> PolicyDocument {
+    let mut statement = Statement::allow()
+        .sid("TrustSecurityAccount")
+        .principal(Principal::aws([format!("arn:aws:iam::{security_id}:root")]))
+        .actions(["sts:AssumeRole", "sts:TagSession"])
+        .condition("StringEquals", "aws:PrincipalOrgID", [org_id]);
+    if tier.mfa == Mfa::Required {
+        statement = statement
+            .condition("Bool", "aws:MultiFactorAuthPresent", ["true"])
+            .condition(
+                "NumericLessThan",
+                "aws:MultiFactorAuthAge",
+                [tier.max_session_secs.to_string()],
+            );
+    }
+    PolicyDocument::new(vec![statement])
+}
+
+/// What every landing zone resource in a member account is, for denies.
+fn protected(account_id: &str, path: &str) -> Vec<String> {
+    vec![
+        format!("arn:aws:iam::{account_id}:role{path}*"),
+        format!("arn:aws:iam::{account_id}:policy{path}*"),
+    ]
+}
+
+/// `tinker` deploys with PowerUserAccess; this keeps it off the landing zone's own roles and
+/// policies and out of the organization.
+fn guardrails(account_id: &str, path: &str) -> PolicyDocument {
+    PolicyDocument::new(vec![
+        Statement::deny()
+            .sid("DenyLandingZoneIam")
+            .actions(["iam:*"])
+            .resources(protected(account_id, path)),
+        Statement::deny()
+            .sid("DenyLeavingOrganization")
+            .actions(["organizations:LeaveOrganization"])
+            .resources(["*"]),
+        Statement::deny()
+            .sid("DenyTrailTampering")
+            .actions([
+                "cloudtrail:DeleteTrail",
+                "cloudtrail:StopLogging",
+                "cloudtrail:UpdateTrail",
+                "cloudtrail:PutEventSelectors",
+            ])
+            .resources(["*"]),
+    ])
+}
+
+/// `keeper` may create and change roles and users only with the boundary attached, may pass
+/// only roles outside the landing zone's path, and may not touch the landing zone's own IAM.
+fn keeper(account_id: &str, path: &str, boundary_arn: &str) -> PolicyDocument {
+    PolicyDocument::new(vec![
+        Statement::allow()
+            .sid("ReadIam")
+            .actions([
+                "iam:Get*",
+                "iam:List*",
+                "iam:GenerateServiceLastAccessedDetails",
+            ])
+            .resources(["*"]),
+        Statement::allow()
+            .sid("ManageWithBoundary")
+            .actions([
+                "iam:CreateRole",
+                "iam:CreateUser",
+                "iam:PutRolePermissionsBoundary",
+                "iam:PutUserPermissionsBoundary",
+                "iam:AttachRolePolicy",
+                "iam:DetachRolePolicy",
+                "iam:PutRolePolicy",
+                "iam:DeleteRolePolicy",
+                "iam:AttachUserPolicy",
+                "iam:DetachUserPolicy",
+                "iam:PutUserPolicy",
+                "iam:DeleteUserPolicy",
+            ])
+            .resources([
+                format!("arn:aws:iam::{account_id}:role/*"),
+                format!("arn:aws:iam::{account_id}:user/*"),
+            ])
+            .condition("StringEquals", "iam:PermissionsBoundary", [boundary_arn]),
+        Statement::allow()
+            .sid("ManageUnboundedAttributes")
+            .actions([
+                "iam:DeleteRole",
+                "iam:DeleteUser",
+                "iam:TagRole",
+                "iam:UntagRole",
+                "iam:TagUser",
+                "iam:UntagUser",
+                "iam:UpdateRole",
+                "iam:UpdateRoleDescription",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:CreatePolicy",
+                "iam:CreatePolicyVersion",
+                "iam:DeletePolicy",
+                "iam:DeletePolicyVersion",
+            ])
+            .resources([
+                format!("arn:aws:iam::{account_id}:role/*"),
+                format!("arn:aws:iam::{account_id}:user/*"),
+                format!("arn:aws:iam::{account_id}:policy/*"),
+            ]),
+        Statement::allow()
+            .sid("PassOwnRoles")
+            .actions(["iam:PassRole"])
+            .resources([format!("arn:aws:iam::{account_id}:role/*")]),
+        Statement::deny()
+            .sid("DenyLandingZoneIam")
+            .actions(["iam:*"])
+            .resources(protected(account_id, path)),
+        Statement::deny()
+            .sid("DenyRemovingBoundary")
+            .actions([
+                "iam:DeleteRolePermissionsBoundary",
+                "iam:DeleteUserPermissionsBoundary",
+            ])
+            .resources(["*"]),
+        Statement::deny()
+            .sid("DenyPassingLandingZoneRoles")
+            .actions(["iam:PassRole"])
+            .resources([format!("arn:aws:iam::{account_id}:role{path}*")]),
+    ])
+}
+
+/// The boundary every role `keeper` creates must carry: everything but IAM, Organizations and
+/// account administration, and never the landing zone's own resources.
+fn boundary_document(account_id: &str, path: &str) -> PolicyDocument {
+    let denied: BTreeSet<&str> = ["iam:*", "organizations:*", "account:*"].into();
+    PolicyDocument::new(vec![
+        Statement::allow()
+            .sid("AllowOutsideIdentityAdministration")
+            .not_actions(denied.iter().copied())
+            .resources(["*"]),
+        Statement::allow()
+            .sid("AllowReadingIam")
+            .actions(["iam:Get*", "iam:List*"])
+            .resources(["*"]),
+        Statement::deny()
+            .sid("DenyLandingZoneIam")
+            .actions(["iam:*"])
+            .resources(protected(account_id, path)),
+    ])
+}

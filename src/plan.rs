@@ -1,0 +1,507 @@
+//! The planner: a pure function from the desired and the actual state to the changes that
+//! would make the second match the first, in dependency order.
+//!
+//! Rules, in the order they are applied to each address:
+//! - desired and absent: **create**;
+//! - desired and found without the ownership tags: **adopt** (tag it and fix what differs,
+//!   all shown), never recreate;
+//! - desired and found owned by another blueprint: a **conflict**, which blocks apply;
+//! - desired and found owned: **update** with the attributes that differ, or no-op;
+//! - found owned, no longer desired: **delete** only when the blueprint allows that kind (and
+//!   an organizational unit only when empty); otherwise kept and noted. Accounts are never
+//!   deleted: closing an account is not something lz plans.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::actual::{Actual, Observed};
+use crate::desired::{
+    Address, BLUEPRINT_TAG, Desired, Kind, OWNER_TAG, OWNER_VALUE, Resource, Spec, Tags,
+};
+use crate::policy::PolicyDocument;
+
+/// The version of the JSON plan document.
+pub const FORMAT_VERSION: &str = "1.0";
+
+/// What happens to one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Already as desired.
+    NoOp,
+    /// Created.
+    Create,
+    /// Found without the ownership tags: tagged, and fixed where it differs.
+    Adopt,
+    /// Changed in place.
+    Update,
+    /// Deleted (only with the blueprint's opt-in).
+    Delete,
+}
+
+/// One attribute that differs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributeChange {
+    /// The attribute's name.
+    pub name: String,
+    /// Its value now.
+    pub before: Value,
+    /// Its value after apply.
+    pub after: Value,
+}
+
+/// The change planned for one resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// The resource's address.
+    pub address: Address,
+    /// Its kind.
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    /// The account it lives in; `None` for the management account.
+    pub account: Option<String>,
+    /// What happens.
+    pub action: Action,
+    /// Its id in AWS, when it exists.
+    pub id: Option<String>,
+    /// What it is now.
+    pub before: Option<Spec>,
+    /// What it will be.
+    pub after: Option<Spec>,
+    /// The attributes that differ (for updates and adoptions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<AttributeChange>,
+    /// Resources whose ids this one needs and that do not exist yet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<Address>,
+    /// Resources that must be in place first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<Address>,
+    /// For an account creation already requested: the request to wait for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creating: Option<String>,
+}
+
+/// Something the reviewer should know that is not a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// The resource it is about.
+    pub address: String,
+    /// What to know.
+    pub message: String,
+}
+
+/// A resource the plan may not touch, which blocks apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    /// The resource.
+    pub address: Address,
+    /// Why.
+    pub message: String,
+}
+
+/// Counts of changes by action.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Resources to create.
+    pub create: usize,
+    /// Resources to adopt.
+    pub adopt: usize,
+    /// Resources to update.
+    pub update: usize,
+    /// Resources to delete.
+    pub delete: usize,
+}
+
+impl Summary {
+    /// Whether anything would change.
+    pub fn has_changes(&self) -> bool {
+        self.create + self.adopt + self.update + self.delete > 0
+    }
+}
+
+/// A plan: every resource's change, in the order apply performs them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// [`FORMAT_VERSION`].
+    pub format_version: String,
+    /// The blueprint's name.
+    pub blueprint: String,
+    /// The fingerprint of the actual state the plan was made against.
+    pub fingerprint: String,
+    /// Counts by action.
+    pub summary: Summary,
+    /// Every resource, no-ops included, in dependency order; deletions last.
+    pub resource_changes: Vec<Change>,
+    /// Things to know that are not changes.
+    #[serde(default)]
+    pub notes: Vec<Note>,
+    /// Resources owned by another blueprint; apply refuses while there are any.
+    #[serde(default)]
+    pub conflicts: Vec<Conflict>,
+}
+
+impl Plan {
+    /// The changes that do something.
+    pub fn changes(&self) -> impl Iterator<Item = &Change> {
+        self.resource_changes
+            .iter()
+            .filter(|c| c.action != Action::NoOp)
+    }
+
+    /// Whether applying would change anything.
+    pub fn has_changes(&self) -> bool {
+        self.summary.has_changes()
+    }
+}
+
+/// Who owns a found resource, by its tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Ownership {
+    Ours,
+    Untagged,
+    Other(String),
+}
+
+fn ownership(blueprint: &str, spec: &Spec) -> Ownership {
+    let Some(tags) = spec.tags() else {
+        // The organization and IAM groups take no tags; lz finds groups only under its path.
+        return Ownership::Ours;
+    };
+    match (tags.get(OWNER_TAG), tags.get(BLUEPRINT_TAG)) {
+        (Some(owner), Some(name)) if owner == OWNER_VALUE && name == blueprint => Ownership::Ours,
+        (Some(owner), Some(name)) if owner == OWNER_VALUE => Ownership::Other(name.clone()),
+        _ => Ownership::Untagged,
+    }
+}
+
+/// Plans the changes that make `actual` match `desired`.
+pub fn plan(desired: &Desired, actual: &Actual) -> Plan {
+    let mut changes = Vec::with_capacity(desired.resources.len());
+    let mut conflicts = Vec::new();
+    let mut notes = Vec::new();
+    for resource in ordered(&desired.resources) {
+        let found = actual.resources.get(&resource.address);
+        let (action, attributes) = match found {
+            None => (Action::Create, Vec::new()),
+            Some(found) if found.creating.is_some() => (Action::Create, Vec::new()),
+            Some(found) => match ownership(&desired.blueprint, &found.spec) {
+                Ownership::Ours => {
+                    let attributes = diff(&resource.spec, &found.spec);
+                    let action = if attributes.is_empty() {
+                        Action::NoOp
+                    } else {
+                        Action::Update
+                    };
+                    (action, attributes)
+                }
+                Ownership::Untagged => (Action::Adopt, diff(&resource.spec, &found.spec)),
+                Ownership::Other(owner) => {
+                    conflicts.push(Conflict {
+                        address: resource.address.clone(),
+                        message: format!(
+                            "{} exists and belongs to landing zone `{owner}`; lz will not take it over",
+                            resource.address
+                        ),
+                    });
+                    (Action::NoOp, Vec::new())
+                }
+            },
+        };
+        changes.push(Change {
+            address: resource.address.clone(),
+            kind: resource.spec.kind(),
+            account: resource.account.clone(),
+            action,
+            id: found.and_then(|f| f.id.clone()),
+            before: found.map(|f| f.spec.clone()),
+            after: Some(resource.spec.clone()),
+            attributes,
+            unknown: resource.unknown.clone(),
+            depends_on: resource.depends_on.clone(),
+            creating: found.and_then(|f| f.creating.clone()),
+        });
+    }
+    let desired_addresses: BTreeSet<&Address> =
+        desired.resources.iter().map(|r| &r.address).collect();
+    let mut deletions = Vec::new();
+    for (address, found) in &actual.resources {
+        if desired_addresses.contains(address)
+            || ownership(&desired.blueprint, &found.spec) != Ownership::Ours
+        {
+            continue;
+        }
+        let kind = found.spec.kind();
+        if kind == Kind::Account {
+            notes.push(Note {
+                address: address.to_string(),
+                message: "no longer in the blueprint; lz never closes accounts, it stays as it is"
+                    .to_owned(),
+            });
+        } else if !desired.deletable.contains(&kind) {
+            notes.push(Note {
+                address: address.to_string(),
+                message: format!(
+                    "no longer in the blueprint; kept, since allow_delete does not name {}",
+                    kind.as_str()
+                ),
+            });
+        } else if kind == Kind::OrganizationalUnit && !ou_is_empty(actual, found) {
+            notes.push(Note {
+                address: address.to_string(),
+                message: "no longer in the blueprint; kept, since it still holds accounts"
+                    .to_owned(),
+            });
+        } else {
+            deletions.push(Change {
+                address: address.clone(),
+                kind,
+                account: None,
+                action: Action::Delete,
+                id: found.id.clone(),
+                before: Some(found.spec.clone()),
+                after: None,
+                attributes: Vec::new(),
+                unknown: Vec::new(),
+                depends_on: Vec::new(),
+                creating: None,
+            });
+        }
+    }
+    // Delete what depends on others first: roles before their policies before their OUs.
+    deletions.sort_by_key(|c| std::cmp::Reverse(kind_rank(c.kind)));
+    changes.extend(deletions);
+    for account in &actual.unmanaged_accounts {
+        notes.push(Note {
+            address: format!("account {} ({})", account.name, account.id),
+            message: "in the organization but not in the blueprint; not managed, left as it is"
+                .to_owned(),
+        });
+    }
+    let mut summary = Summary::default();
+    for change in &changes {
+        match change.action {
+            Action::NoOp => {}
+            Action::Create => summary.create += 1,
+            Action::Adopt => summary.adopt += 1,
+            Action::Update => summary.update += 1,
+            Action::Delete => summary.delete += 1,
+        }
+    }
+    Plan {
+        format_version: FORMAT_VERSION.to_owned(),
+        blueprint: desired.blueprint.clone(),
+        fingerprint: actual.fingerprint(),
+        summary,
+        resource_changes: changes,
+        notes,
+        conflicts,
+    }
+}
+
+fn kind_rank(kind: Kind) -> u8 {
+    match kind {
+        Kind::Organization => 0,
+        Kind::OrganizationalUnit => 1,
+        Kind::Account => 2,
+        Kind::IamPolicy | Kind::KmsKey => 3,
+        Kind::IamRole | Kind::IamGroup | Kind::S3Bucket => 4,
+        Kind::CloudtrailTrail => 5,
+    }
+}
+
+fn ou_is_empty(actual: &Actual, ou: &Observed) -> bool {
+    let Spec::OrganizationalUnit(ou) = &ou.spec else {
+        return false;
+    };
+    let managed = actual
+        .resources
+        .values()
+        .any(|r| matches!(&r.spec, Spec::Account(a) if a.ou == ou.name));
+    let unmanaged = actual
+        .unmanaged_accounts
+        .iter()
+        .any(|a| a.ou.as_deref() == Some(ou.name.as_str()));
+    !managed && !unmanaged
+}
+
+/// The resources in dependency order: each after everything it depends on, otherwise in
+/// declaration order.
+fn ordered(resources: &[Resource]) -> Vec<&Resource> {
+    let index: HashMap<&Address, usize> = resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (&r.address, i))
+        .collect();
+    let mut depth: Vec<Option<usize>> = vec![None; resources.len()];
+    fn depth_of(
+        i: usize,
+        resources: &[Resource],
+        index: &HashMap<&Address, usize>,
+        depth: &mut Vec<Option<usize>>,
+        visiting: &mut Vec<bool>,
+    ) -> usize {
+        if let Some(d) = depth[i] {
+            return d;
+        }
+        if visiting[i] {
+            return 0; // a cycle cannot be built by expansion; do not recurse forever
+        }
+        visiting[i] = true;
+        let d = resources[i]
+            .depends_on
+            .iter()
+            .filter_map(|a| index.get(a))
+            .map(|&j| depth_of(j, resources, index, depth, visiting) + 1)
+            .max()
+            .unwrap_or(0);
+        visiting[i] = false;
+        depth[i] = Some(d);
+        d
+    }
+    let mut visiting = vec![false; resources.len()];
+    for i in 0..resources.len() {
+        depth_of(i, resources, &index, &mut depth, &mut visiting);
+    }
+    let mut order: Vec<usize> = (0..resources.len()).collect();
+    order.sort_by_key(|&i| (depth[i], i));
+    order.into_iter().map(|i| &resources[i]).collect()
+}
+
+/// How one attribute is compared.
+enum Attr<'a> {
+    /// Equal or not.
+    Exact(Value),
+    /// Every desired tag must be present with its value; other tags are someone else's.
+    Tags(&'a Tags),
+    /// Every desired item must be present; others are someone else's.
+    Includes(Vec<&'a str>),
+    /// Compared by meaning.
+    Policy(&'a PolicyDocument),
+    /// Named policies, each compared by meaning; the names must match exactly.
+    Policies(&'a BTreeMap<String, PolicyDocument>),
+}
+
+fn json<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// The attributes of a spec that planning compares. Identity attributes (names, emails,
+/// paths, regions) are not among them: a resource is found by them.
+fn attributes(spec: &Spec) -> Vec<(&'static str, Attr<'_>)> {
+    match spec {
+        Spec::Organization(s) => vec![
+            ("feature_set", Attr::Exact(json(&s.feature_set))),
+            (
+                "trusted_services",
+                Attr::Includes(s.trusted_services.iter().map(String::as_str).collect()),
+            ),
+        ],
+        Spec::OrganizationalUnit(s) => vec![("tags", Attr::Tags(&s.tags))],
+        Spec::Account(s) => vec![
+            ("ou", Attr::Exact(json(&s.ou))),
+            ("tags", Attr::Tags(&s.tags)),
+        ],
+        Spec::IamRole(s) => vec![
+            ("trust_policy", Attr::Policy(&s.trust_policy)),
+            ("managed_policies", Attr::Exact(json(&s.managed_policies))),
+            ("inline_policies", Attr::Policies(&s.inline_policies)),
+            (
+                "permissions_boundary",
+                Attr::Exact(json(&s.permissions_boundary)),
+            ),
+            ("max_session_secs", Attr::Exact(json(&s.max_session_secs))),
+            ("tags", Attr::Tags(&s.tags)),
+        ],
+        Spec::IamPolicy(s) => vec![
+            ("document", Attr::Policy(&s.document)),
+            ("tags", Attr::Tags(&s.tags)),
+        ],
+        Spec::IamGroup(s) => vec![("inline_policies", Attr::Policies(&s.inline_policies))],
+        Spec::KmsKey(s) => vec![
+            ("description", Attr::Exact(json(&s.description))),
+            ("rotation", Attr::Exact(json(&s.rotation))),
+            ("policy", Attr::Policy(&s.policy)),
+            ("tags", Attr::Tags(&s.tags)),
+        ],
+        Spec::S3Bucket(s) => vec![
+            ("encryption", Attr::Exact(json(&s.encryption))),
+            ("versioning", Attr::Exact(json(&s.versioning))),
+            (
+                "block_public_access",
+                Attr::Exact(json(&s.block_public_access)),
+            ),
+            ("object_ownership", Attr::Exact(json(&s.object_ownership))),
+            ("expire_after_days", Attr::Exact(json(&s.expire_after_days))),
+            ("object_lock", Attr::Exact(json(&s.object_lock))),
+            ("access_log_bucket", Attr::Exact(json(&s.access_log_bucket))),
+            ("policy", Attr::Policy(&s.policy)),
+            ("tags", Attr::Tags(&s.tags)),
+        ],
+        Spec::CloudtrailTrail(s) => vec![
+            ("bucket", Attr::Exact(json(&s.bucket))),
+            ("kms_key", Attr::Exact(json(&s.kms_key))),
+            ("multi_region", Attr::Exact(json(&s.multi_region))),
+            ("organization", Attr::Exact(json(&s.organization))),
+            ("log_validation", Attr::Exact(json(&s.log_validation))),
+            ("global_events", Attr::Exact(json(&s.global_events))),
+            ("logging", Attr::Exact(json(&s.logging))),
+            ("tags", Attr::Tags(&s.tags)),
+        ],
+    }
+}
+
+/// The attributes that differ between what should be and what is.
+pub fn diff(desired: &Spec, actual: &Spec) -> Vec<AttributeChange> {
+    if desired.kind() != actual.kind() {
+        return vec![AttributeChange {
+            name: "type".to_owned(),
+            before: json(&actual.kind()),
+            after: json(&desired.kind()),
+        }];
+    }
+    let theirs = attributes(actual);
+    attributes(desired)
+        .into_iter()
+        .zip(theirs)
+        .filter_map(|((name, want), (_, have))| {
+            let change = |before, after| AttributeChange {
+                name: name.to_owned(),
+                before,
+                after,
+            };
+            match (want, have) {
+                (Attr::Exact(w), Attr::Exact(h)) => (w != h).then(|| change(h, w)),
+                (Attr::Tags(w), Attr::Tags(h)) => {
+                    let missing = w.iter().any(|(k, v)| h.get(k) != Some(v));
+                    // Show only the tags lz manages: the others are not its business.
+                    let before: Tags = h
+                        .iter()
+                        .filter(|(k, _)| w.contains_key(*k))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    missing.then(|| change(json(&before), json(w)))
+                }
+                (Attr::Includes(w), Attr::Includes(h)) => {
+                    let missing = w.iter().any(|item| !h.contains(item));
+                    missing.then(|| change(json(&h), json(&w)))
+                }
+                (Attr::Policy(w), Attr::Policy(h)) => {
+                    (!w.same_as(h)).then(|| change(json(h), json(w)))
+                }
+                (Attr::Policies(w), Attr::Policies(h)) => {
+                    let same = w.len() == h.len()
+                        && w.iter()
+                            .all(|(k, doc)| h.get(k).is_some_and(|theirs| doc.same_as(theirs)));
+                    (!same).then(|| change(json(h), json(w)))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,184 @@
+//! Two renderings of one [`Plan`]: for people, in the shape Terraform made familiar, and as a
+//! versioned JSON document for tools. Neither prints: both return text.
+
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+use serde_json::Value;
+
+use crate::desired::has_placeholder;
+use crate::plan::{Action, Change, Plan};
+
+/// How to render for people.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HumanOptions {
+    /// Use ANSI colours (the caller decides: a terminal, and no `NO_COLOR`).
+    pub color: bool,
+}
+
+/// The plan as JSON: the same document a saved plan holds.
+pub fn json(plan: &Plan) -> String {
+    serde_json::to_string_pretty(plan).expect("a plan always serialises")
+}
+
+struct Palette {
+    color: bool,
+}
+
+impl Palette {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    fn symbol(&self, action: Action) -> String {
+        let (text, color) = match action {
+            Action::Create => ("+", AnsiColor::Green),
+            Action::Update => ("~", AnsiColor::Yellow),
+            Action::Delete => ("-", AnsiColor::Red),
+            Action::Adopt => ("<=", AnsiColor::Cyan),
+            Action::NoOp => (" ", AnsiColor::White),
+        };
+        self.paint(Style::new().fg_color(Some(color.into())).bold(), text)
+    }
+
+    fn bold(&self, text: &str) -> String {
+        self.paint(Style::new().bold(), text)
+    }
+}
+
+fn verb(change: &Change) -> String {
+    match (change.action, &change.creating) {
+        (Action::Create, Some(request)) => {
+            format!("is being created (request {request}); apply waits for it")
+        }
+        (Action::Create, None) => "will be created".to_owned(),
+        (Action::Update, _) => "will be updated in place".to_owned(),
+        (Action::Adopt, _) => {
+            "exists without the ownership tags and will be adopted (tagged and fixed)".to_owned()
+        }
+        (Action::Delete, _) => "will be deleted".to_owned(),
+        (Action::NoOp, _) => "is up to date".to_owned(),
+    }
+}
+
+/// Shows a value for a person: placeholders as `(known after apply)`, JSON otherwise.
+fn show(value: &Value, indent: usize) -> String {
+    match value {
+        Value::String(s) if has_placeholder(s) => "(known after apply)".to_owned(),
+        Value::Null => "(none)".to_owned(),
+        Value::Object(_) | Value::Array(_) => {
+            let pretty = serde_json::to_string_pretty(value).unwrap_or_default();
+            let pad = " ".repeat(indent);
+            pretty.replace('\n', &format!("\n{pad}"))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The plan for people: each change, then notes and conflicts, then the summary line.
+pub fn human(plan: &Plan, options: HumanOptions) -> String {
+    let p = Palette {
+        color: options.color,
+    };
+    let mut out = String::new();
+    let changes: Vec<&Change> = plan.changes().collect();
+    if !changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "lz will perform the following actions, in this order:\n"
+        );
+    }
+    for change in &changes {
+        let where_ = change
+            .account
+            .as_deref()
+            .map(|a| format!(" in account {a}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  # {}{where_} {}",
+            p.bold(change.address.as_str()),
+            verb(change)
+        );
+        let _ = writeln!(
+            out,
+            "  {} {} {}",
+            p.symbol(change.action),
+            change.kind.as_str(),
+            change.address
+        );
+        match change.action {
+            Action::Create => {
+                if let Some(after) = &change.after
+                    && let Value::Object(fields) = serde_json::to_value(after).unwrap_or_default()
+                {
+                    let width = fields.keys().map(String::len).max().unwrap_or(0);
+                    for (name, value) in fields.iter().filter(|(k, _)| *k != "type") {
+                        let _ =
+                            writeln!(out, "      {name:width$} = {}", show(value, 6 + width + 3));
+                    }
+                }
+            }
+            Action::Update | Action::Adopt => {
+                for attribute in &change.attributes {
+                    let indent = 8 + attribute.name.len() + 2;
+                    let _ = writeln!(
+                        out,
+                        "    {} {}: {} -> {}",
+                        p.symbol(Action::Update),
+                        attribute.name,
+                        show(&attribute.before, indent),
+                        show(&attribute.after, indent)
+                    );
+                }
+            }
+            Action::Delete | Action::NoOp => {}
+        }
+        if !change.unknown.is_empty() {
+            let waits: Vec<&str> = change.unknown.iter().map(|a| a.as_str()).collect();
+            let _ = writeln!(out, "      (waits for {})", waits.join(", "));
+        }
+        out.push('\n');
+    }
+    for note in &plan.notes {
+        let _ = writeln!(out, "Note: {}: {}", note.address, note.message);
+    }
+    for conflict in &plan.conflicts {
+        let _ = writeln!(
+            out,
+            "{}: {}",
+            p.paint(
+                Style::new().fg_color(Some(AnsiColor::Red.into())).bold(),
+                "Conflict"
+            ),
+            conflict.message
+        );
+    }
+    if !plan.notes.is_empty() || !plan.conflicts.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&summary_line(plan));
+    out.push('\n');
+    out
+}
+
+/// `Plan: 3 to create, 1 to update, 0 to delete.` or the no-changes sentence.
+pub fn summary_line(plan: &Plan) -> String {
+    let s = plan.summary;
+    if !s.has_changes() {
+        return "No changes. The landing zone matches the blueprint.".to_owned();
+    }
+    let adopt = if s.adopt > 0 {
+        format!("{} to adopt, ", s.adopt)
+    } else {
+        String::new()
+    };
+    format!(
+        "Plan: {adopt}{} to create, {} to update, {} to delete.",
+        s.create, s.update, s.delete
+    )
+}

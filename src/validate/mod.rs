@@ -1,0 +1,323 @@
+//! Reading and validating a blueprint, reporting every problem at once with its location.
+//!
+//! The steps, each of which still runs when an earlier one found problems:
+//! 1. read the YAML into a span-carrying tree ([`crate::yaml`]); a syntax error is reported
+//!    alone, since nothing after it can be trusted;
+//! 2. check the tree against the JSON Schema derived from [`Blueprint`] ([`structure`]):
+//!    unknown keys, wrong types, missing fields, values outside an enumeration;
+//! 3. drop what step 2 found wrong and, if the rest still makes a [`Blueprint`], run the
+//!    semantic rules on it ([`rules`]): undefined environments, duplicates, names AWS refuses;
+//! 4. sort everything by position.
+//!
+//! The blueprint is returned only when nothing was reported.
+
+mod names;
+mod rules;
+mod structure;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::blueprint::Blueprint;
+use crate::yaml::{self, Pos, Positions};
+
+pub use names::{is_bucket_name, is_iam_name, is_region_name};
+
+/// A path to a field of the blueprint, printed dotted (`customers.lumo.environments[0]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct FieldPath {
+    segments: Vec<Segment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+impl FieldPath {
+    /// The document root.
+    pub fn root() -> FieldPath {
+        FieldPath::default()
+    }
+
+    /// This path followed by a mapping key.
+    pub fn key(&self, key: impl Into<String>) -> FieldPath {
+        let mut next = self.clone();
+        next.segments.push(Segment::Key(key.into()));
+        next
+    }
+
+    /// This path followed by a sequence index.
+    pub fn index(&self, index: usize) -> FieldPath {
+        let mut next = self.clone();
+        next.segments.push(Segment::Index(index));
+        next
+    }
+
+    /// The JSON pointer of this path, as [`Positions`] indexes it.
+    pub fn pointer(&self) -> String {
+        yaml::pointer(self.segments.iter().map(|s| match s {
+            Segment::Key(k) => k.clone(),
+            Segment::Index(i) => i.to_string(),
+        }))
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (n, segment) in self.segments.iter().enumerate() {
+            match segment {
+                Segment::Key(k) if n == 0 => write!(f, "{k}")?,
+                Segment::Key(k) => write!(f, ".{k}")?,
+                Segment::Index(i) => write!(f, "[{i}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a problem is reported at a field's key or at its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum At {
+    Key,
+    Value,
+}
+
+/// A problem found before the position is known.
+#[derive(Debug, Clone)]
+pub(crate) struct Problem {
+    pub path: FieldPath,
+    pub at: At,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Problem {
+    pub fn at_value(path: FieldPath, message: impl Into<String>) -> Problem {
+        Problem {
+            path,
+            at: At::Value,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn at_key(path: FieldPath, message: impl Into<String>) -> Problem {
+        Problem {
+            at: At::Key,
+            ..Problem::at_value(path, message)
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Problem {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    fn locate(self, positions: &Positions) -> Diagnostic {
+        let pointer = self.path.pointer();
+        let pos = match self.at {
+            At::Key => positions.key_pos(&pointer),
+            At::Value => positions.value_pos(&pointer),
+        };
+        Diagnostic {
+            pos,
+            path: self.path.to_string(),
+            message: self.message,
+            hint: self.hint,
+        }
+    }
+}
+
+/// One problem in a blueprint, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Line and column.
+    pub pos: Pos,
+    /// The dotted field path (`customers.lumo.environments[0]`); empty for a syntax error.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it, where that helps.
+    pub hint: Option<String>,
+}
+
+/// A blueprint that cannot be used, with every problem found in it.
+#[derive(Debug, Clone)]
+pub struct Invalid {
+    /// The file's name as given.
+    pub file: PathBuf,
+    /// The file's text, for rendering snippets.
+    pub source: Arc<str>,
+    /// Every problem, sorted by position.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl fmt::Display for Invalid {
+    /// One line per problem, `FILE:LINE:COLUMN: field.path: message`, with an indented hint.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (n, d) in self.diagnostics.iter().enumerate() {
+            if n > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{}:{}: ", self.file.display(), d.pos)?;
+            if !d.path.is_empty() {
+                write!(f, "{}: ", d.path)?;
+            }
+            write!(f, "{}", d.message)?;
+            if let Some(hint) = &d.hint {
+                write!(f, "\n  hint: {hint}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+impl Invalid {
+    /// The problems as `miette` diagnostics pointing into the source, for graphical reports.
+    pub fn reports(&self) -> Vec<miette::Report> {
+        let source = miette::NamedSource::new(self.file.display().to_string(), self.source.clone());
+        self.diagnostics
+            .iter()
+            .map(|d| {
+                let offset = d
+                    .pos
+                    .offset
+                    .unwrap_or_else(|| offset_of(&self.source, d.pos));
+                let label = miette::LabeledSpan::at_offset(offset, d.message.clone());
+                let mut report = miette::MietteDiagnostic::new(if d.path.is_empty() {
+                    d.message.clone()
+                } else {
+                    format!("{}: {}", d.path, d.message)
+                })
+                .with_label(label);
+                if let Some(hint) = &d.hint {
+                    report = report.with_help(hint.clone());
+                }
+                miette::Report::new(report).with_source_code(source.clone())
+            })
+            .collect()
+    }
+}
+
+/// The byte offset of a 1-based line and character column.
+fn offset_of(text: &str, pos: Pos) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(pos.line.saturating_sub(1) as usize)
+        .map(str::len)
+        .sum();
+    let column: usize = text[line_start..]
+        .chars()
+        .take(pos.column.saturating_sub(1) as usize)
+        .map(char::len_utf8)
+        .sum();
+    line_start + column
+}
+
+/// Why a blueprint file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file was read and has problems.
+    #[error("{0}")]
+    Invalid(Invalid),
+}
+
+impl Blueprint {
+    /// Reads and validates the blueprint at `path`.
+    pub fn load(path: impl AsRef<Path>) -> Result<Blueprint, LoadError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Blueprint::parse(path, &text).map_err(LoadError::Invalid)
+    }
+
+    /// Validates `text`, reporting problems against the file name `file`.
+    pub fn parse(file: impl AsRef<Path>, text: &str) -> Result<Blueprint, Invalid> {
+        let invalid = |diagnostics| Invalid {
+            file: file.as_ref().to_owned(),
+            source: Arc::from(text),
+            diagnostics,
+        };
+        let (value, positions) = match yaml::read(text) {
+            Ok(read) => read,
+            Err(e) => {
+                return Err(invalid(vec![Diagnostic {
+                    pos: e.pos,
+                    path: String::new(),
+                    message: format!("YAML syntax error: {}", e.message),
+                    hint: None,
+                }]));
+            }
+        };
+        let (blueprint, diagnostics) = check(value, &positions);
+        match blueprint {
+            Some(blueprint) if diagnostics.is_empty() => Ok(blueprint),
+            _ => Err(invalid(diagnostics)),
+        }
+    }
+}
+
+/// Runs the structural and semantic checks; returns the blueprint if it could be built at all.
+fn check(mut value: Value, positions: &Positions) -> (Option<Blueprint>, Vec<Diagnostic>) {
+    let found = structure::check(&value);
+    for pointer in &found.prune {
+        remove(&mut value, pointer);
+    }
+    let mut problems = found.problems;
+    let blueprint = serde_json::from_value::<Blueprint>(value).ok();
+    if let Some(blueprint) = &blueprint {
+        problems.extend(rules::check(blueprint));
+    }
+    let mut diagnostics: Vec<Diagnostic> =
+        problems.into_iter().map(|p| p.locate(positions)).collect();
+    diagnostics.sort_by(|a, b| (a.pos, &a.path, &a.message).cmp(&(b.pos, &b.path, &b.message)));
+    diagnostics.dedup();
+    if diagnostics.is_empty() && blueprint.is_none() {
+        // Cannot happen while the schema and the types agree; say so rather than accept.
+        diagnostics.push(Diagnostic {
+            pos: Pos::START,
+            path: String::new(),
+            message: "the blueprint passed the schema but could not be read; this is a bug in lz"
+                .to_owned(),
+            hint: None,
+        });
+    }
+    (blueprint, diagnostics)
+}
+
+/// Removes the value at `pointer` from its parent mapping, or the parent of a sequence item
+/// (removing an item would shift the positions of the items after it).
+fn remove(value: &mut Value, pointer: &str) {
+    let Some((parent, last)) = pointer.rsplit_once('/') else {
+        return;
+    };
+    match value.pointer_mut(parent) {
+        Some(Value::Object(map)) => {
+            let key = last.replace("~1", "/").replace("~0", "~");
+            map.shift_remove(&key);
+        }
+        Some(Value::Array(_)) => remove(value, parent),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests;
