@@ -1,1 +1,276 @@
+use super::*;
+use crate::policy::Effect;
 
+fn acme() -> Blueprint {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/blueprints/acme.yaml");
+    Blueprint::load(path).expect("acme is valid")
+}
+
+fn addresses(desired: &Desired) -> Vec<&str> {
+    desired
+        .resources
+        .iter()
+        .map(|r| r.address.as_str())
+        .collect()
+}
+
+/// Ids for every account of the blueprint, as if they all existed.
+pub(crate) fn all_known(bp: &Blueprint) -> Known {
+    let mut known = Known {
+        organization_id: Some("o-abc123".to_owned()),
+        management_account_id: Some("999999999999".to_owned()),
+        ..Known::default()
+    };
+    for (n, account) in accounts(bp).iter().enumerate() {
+        known
+            .account_ids
+            .insert(account.name.clone(), format!("{:012}", 100 + n));
+    }
+    known
+}
+
+#[test]
+fn organization_ous_and_accounts_come_first_and_complete() {
+    let desired = expand(&acme(), &Known::default());
+    let found = addresses(&desired);
+    assert_eq!(
+        &found[..13],
+        [
+            "organization",
+            "ou.Security",
+            "ou.Dev",
+            "ou.PreProd",
+            "ou.Prod",
+            "account.security",
+            "account.log-archive",
+            "account.lumo-dev",
+            "account.lumo-preprod",
+            "account.lumo-prod",
+            "account.retail-dev",
+            "account.retail-prod",
+            "policy.lumo-dev.lz-boundary",
+        ]
+    );
+    let Spec::Account(lumo_prod) = &desired.get(&Address::account("lumo-prod")).unwrap().spec
+    else {
+        panic!("an account");
+    };
+    assert_eq!(lumo_prod.email, "aws+lumo-prod@acme.example");
+    assert_eq!(lumo_prod.ou, "Prod");
+    assert_eq!(lumo_prod.tags["owner"], "team-lumo");
+    assert_eq!(lumo_prod.tags["cost-center"], "platform");
+    assert_eq!(lumo_prod.tags[OWNER_TAG], OWNER_VALUE);
+    assert_eq!(lumo_prod.tags[BLUEPRINT_TAG], "acme");
+}
+
+#[test]
+fn every_dependency_exists_and_comes_first() {
+    let desired = expand(&acme(), &Known::default());
+    for (i, resource) in desired.resources.iter().enumerate() {
+        for dep in &resource.depends_on {
+            let j = desired
+                .resources
+                .iter()
+                .position(|r| &r.address == dep)
+                .unwrap_or_else(|| panic!("{} depends on missing {dep}", resource.address));
+            assert!(
+                j < i,
+                "{} is declared before its dependency {dep}",
+                resource.address
+            );
+        }
+    }
+}
+
+#[test]
+fn tier_roles_land_where_their_tier_applies() {
+    let desired = expand(&acme(), &Known::default());
+    let roles: Vec<&str> = addresses(&desired)
+        .into_iter()
+        .filter(|a| a.starts_with("role."))
+        .collect();
+    // tinker only in dev; no tier role in the security or log-archive accounts.
+    for account in ["lumo-dev", "retail-dev"] {
+        for tier in ["lz-watcher", "lz-tinker", "lz-keeper", "lz-settler"] {
+            assert!(
+                roles.contains(&format!("role.{account}.{tier}").as_str()),
+                "{account} {tier}"
+            );
+        }
+    }
+    assert!(
+        !roles
+            .iter()
+            .any(|r| r.ends_with("prod.lz-tinker") || r.ends_with("preprod.lz-tinker"))
+    );
+    assert!(
+        !roles
+            .iter()
+            .any(|r| r.starts_with("role.security.") || r.starts_with("role.log-archive."))
+    );
+    assert!(
+        !roles.iter().any(|r| r.ends_with("lz-break-glass")),
+        "break-glass is off by default"
+    );
+    assert_eq!(roles.len(), 5 * 3 + 2);
+}
+
+#[test]
+fn unknown_ids_are_placeholders_until_accounts_exist() {
+    let bp = acme();
+    let desired = expand(&bp, &Known::default());
+    let role = desired
+        .get(&Address::role("lumo-dev", "lz-watcher"))
+        .unwrap();
+    assert!(role.unknown.contains(&Address::account("security")));
+    let Spec::IamRole(spec) = &role.spec else {
+        panic!()
+    };
+    assert!(
+        spec.trust_policy
+            .to_json()
+            .contains("${account.security.id}")
+    );
+
+    let known = all_known(&bp);
+    let desired = expand(&bp, &known);
+    assert!(desired.resources.iter().all(|r| r.unknown.is_empty()));
+    let Spec::IamRole(spec) = &desired
+        .get(&Address::role("lumo-dev", "lz-watcher"))
+        .unwrap()
+        .spec
+    else {
+        panic!()
+    };
+    let security = &known.account_ids["security"];
+    assert!(
+        spec.trust_policy
+            .to_json()
+            .contains(&format!("arn:aws:iam::{security}:root"))
+    );
+    assert!(
+        !desired
+            .resources
+            .iter()
+            .any(|r| serde_json::to_string(&r.spec).unwrap().contains("${"))
+    );
+}
+
+#[test]
+fn trust_requires_mfa_exactly_where_the_tier_does() {
+    let bp = acme();
+    let desired = expand(&bp, &all_known(&bp));
+    for resource in &desired.resources {
+        let Spec::IamRole(role) = &resource.spec else {
+            continue;
+        };
+        let mfa = role.trust_policy.iter().any(|s| {
+            s.condition
+                .get("Bool")
+                .is_some_and(|c| c.contains_key("aws:MultiFactorAuthPresent"))
+        });
+        let org = role
+            .trust_policy
+            .iter()
+            .all(|s| s.condition["StringEquals"]["aws:PrincipalOrgID"].0 == ["o-abc123"]);
+        assert!(org, "{}", resource.address);
+        let wants_mfa = role.name == "lz-keeper" || role.name == "lz-settler";
+        assert_eq!(mfa, wants_mfa, "{}", resource.address);
+    }
+}
+
+#[test]
+fn no_statement_grants_every_action() {
+    let bp = acme();
+    let desired = expand(&bp, &all_known(&bp));
+    for resource in &desired.resources {
+        let documents: Vec<&crate::policy::PolicyDocument> = match &resource.spec {
+            Spec::IamRole(r) => std::iter::once(&r.trust_policy)
+                .chain(r.inline_policies.values())
+                .collect(),
+            Spec::IamPolicy(p) => vec![&p.document],
+            Spec::IamGroup(g) => g.inline_policies.values().collect(),
+            Spec::KmsKey(k) => vec![&k.policy],
+            Spec::S3Bucket(b) => vec![&b.policy],
+            _ => vec![],
+        };
+        for statement in documents.iter().flat_map(|d| d.iter()) {
+            if statement.effect == Effect::Allow {
+                assert!(
+                    !statement.action.iter().any(|a| a == "*"),
+                    "{}",
+                    resource.address
+                );
+                if statement.action.iter().any(|a| a == "iam:PassRole") {
+                    assert!(
+                        !statement.resource.iter().any(|r| r == "*"),
+                        "{}",
+                        resource.address
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn groups_in_the_security_account_name_exactly_the_tier_roles() {
+    let bp = acme();
+    let known = all_known(&bp);
+    let desired = expand(&bp, &known);
+    let group = desired.get(&Address::group("lz-tinker")).unwrap();
+    assert_eq!(group.account.as_deref(), Some("security"));
+    let Spec::IamGroup(spec) = &group.spec else {
+        panic!()
+    };
+    let resources: Vec<&str> = spec.inline_policies["lz-assume"].statements[0]
+        .resource
+        .iter()
+        .collect();
+    let expected: Vec<String> = ["lumo-dev", "retail-dev"]
+        .iter()
+        .map(|a| {
+            format!(
+                "arn:aws:iam::{}:role/landing-zone/lz-tinker",
+                known.account_ids[*a]
+            )
+        })
+        .collect();
+    assert_eq!(resources, expected);
+}
+
+#[test]
+fn audit_resources_live_in_log_archive_and_the_trail_in_management() {
+    let bp = acme();
+    let desired = expand(&bp, &all_known(&bp));
+    for address in [
+        Address::key("audit"),
+        Address::bucket("audit"),
+        Address::bucket("access-logs"),
+    ] {
+        assert_eq!(
+            desired.get(&address).unwrap().account.as_deref(),
+            Some("log-archive"),
+            "{address}"
+        );
+    }
+    let trail = desired.get(&Address::trail("org")).unwrap();
+    assert_eq!(trail.account, None);
+    let Spec::S3Bucket(bucket) = &desired.get(&Address::bucket("audit")).unwrap().spec else {
+        panic!()
+    };
+    assert_eq!(bucket.name, "acme-audit-000000000101");
+    assert_eq!(bucket.object_lock.as_ref().unwrap().days, 365);
+    assert!(crate::validate::is_bucket_name(&bucket.name));
+}
+
+#[test]
+fn deletion_opt_in_maps_to_kinds() {
+    let mut bp = acme();
+    assert!(expand(&bp, &Known::default()).deletable.is_empty());
+    bp.allow_delete = vec![crate::blueprint::DeletableKind::OrganizationalUnits];
+    assert_eq!(
+        expand(&bp, &Known::default()).deletable,
+        BTreeSet::from([Kind::OrganizationalUnit])
+    );
+}

@@ -43,13 +43,7 @@ fn version(bp: &Blueprint, out: &mut Vec<Problem>) {
 
 fn identity(bp: &Blueprint, out: &mut Vec<Problem>) {
     let name = &bp.name;
-    let valid = (1..=32).contains(&name.len())
-        && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !name.ends_with('-');
-    if !valid {
+    if !name_ok(bp) {
         out.push(
             Problem::at_value(
                 root().key("name"),
@@ -67,6 +61,24 @@ fn identity(bp: &Blueprint, out: &mut Vec<Problem>) {
             .hint("write a region such as eu-west-3 or us-east-1"),
         );
     }
+}
+
+/// Whether the email template makes valid, distinct emails; when it does not, the problem is
+/// reported once, at the template, and not again for every account it would name.
+fn template_ok(bp: &Blueprint) -> bool {
+    let template = &bp.organization.email;
+    template.contains("{account}")
+        && names::email(&template.replace("{account}", "account")).is_ok()
+}
+
+fn name_ok(bp: &Blueprint) -> bool {
+    let name = &bp.name;
+    (1..=32).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.ends_with('-')
 }
 
 fn organization(bp: &Blueprint, out: &mut Vec<Problem>) {
@@ -145,6 +157,8 @@ struct Source {
     name_at: FieldPath,
     /// The field that gives the email (the override, or the name when the template is used).
     email_at: FieldPath,
+    /// Whether the email is given explicitly rather than made from the template.
+    explicit_email: bool,
 }
 
 fn accounts(bp: &Blueprint, out: &mut Vec<Problem>) {
@@ -175,6 +189,7 @@ fn accounts(bp: &Blueprint, out: &mut Vec<Problem>) {
             } else {
                 at.key("name")
             },
+            explicit_email: core.email.is_some(),
         });
     }
     for (customer, spec) in &bp.customers {
@@ -215,14 +230,17 @@ fn accounts(bp: &Blueprint, out: &mut Vec<Problem>) {
                 name,
                 name_at: item.clone(),
                 email_at: item,
+                explicit_email: false,
             });
         }
     }
+    let template_ok = template_ok(bp);
     let mut by_name: HashMap<&str, &Source> = HashMap::new();
     let mut by_email: HashMap<String, &Source> = HashMap::new();
     for source in &sources {
         if let Err(why) = names::account_name(&source.name) {
             out.push(Problem::at_value(source.name_at.clone(), why));
+            continue;
         }
         if let Some(first) = by_name.insert(&source.name, source) {
             out.push(
@@ -235,6 +253,9 @@ fn accounts(bp: &Blueprint, out: &mut Vec<Problem>) {
                 )
                 .hint("every account needs its own name; rename a customer or environment"),
             );
+            continue;
+        }
+        if !source.explicit_email && !template_ok {
             continue;
         }
         if let Some(first) = by_email.insert(source.email.to_ascii_lowercase(), source) {
@@ -418,6 +439,9 @@ fn audit_log(bp: &Blueprint, out: &mut Vec<Problem>) {
         && let Err(why) = names::key_alias(alias)
     {
         out.push(Problem::at_value(at.key("key_alias"), why));
+    }
+    if audit.bucket_name.is_none() && !name_ok(bp) {
+        return; // the buckets are named from `name`, already reported
     }
     let blame = if audit.bucket_name.is_some() {
         at.key("bucket_name")

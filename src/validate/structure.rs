@@ -126,9 +126,7 @@ fn word(root: &Value, error: &ValidationError<'_>, found: &mut Found) {
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
             // When one alternative has the instance's type, its own errors say more than
             // "matches none": report those.
-            if let Some(errors) = context.iter().find(|errors| {
-                !errors.is_empty() && errors.iter().all(|e| !is_type_mismatch_at(e, error))
-            }) {
+            if let Some(errors) = context.iter().find(|errors| applies(errors, error)) {
                 for inner in errors {
                     word(root, inner, found);
                 }
@@ -165,18 +163,27 @@ fn word(root: &Value, error: &ValidationError<'_>, found: &mut Found) {
     }
 }
 
-/// Whether `inner` only says the value at `outer`'s own path has another type, or another
-/// enumerated value: that alternative did not apply at all.
+/// Whether `inner` only says the value at `outer`'s own path has another type or another
+/// enumerated value: the alternative it came from did not apply at all.
 fn is_type_mismatch_at(inner: &ValidationError<'_>, outer: &ValidationError<'_>) -> bool {
-    inner.instance_path().as_str() == outer.instance_path().as_str()
-        && matches!(
-            inner.kind(),
-            ValidationErrorKind::Type { .. }
-                | ValidationErrorKind::Enum { .. }
-                | ValidationErrorKind::Constant { .. }
-                | ValidationErrorKind::AnyOf { .. }
-                | ValidationErrorKind::OneOfNotValid { .. }
-        )
+    if inner.instance_path().as_str() != outer.instance_path().as_str() {
+        return false;
+    }
+    match inner.kind() {
+        ValidationErrorKind::Type { .. }
+        | ValidationErrorKind::Enum { .. }
+        | ValidationErrorKind::Constant { .. } => true,
+        // A nested choice is a mismatch only if none of its own alternatives applied.
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            !context.iter().any(|errors| applies(errors, inner))
+        }
+        _ => false,
+    }
+}
+
+/// Whether an alternative of the choice `outer` applied to the value: it failed only deeper.
+fn applies(errors: &[ValidationError<'_>], outer: &ValidationError<'_>) -> bool {
+    !errors.is_empty() && errors.iter().all(|e| !is_type_mismatch_at(e, outer))
 }
 
 /// What a subschema accepts, in words; `None` for `null` (an omitted optional field).

@@ -1,1 +1,566 @@
+//! One test per check, each asserting the exact message and where it points.
 
+use super::*;
+
+/// A small valid blueprint; tests change one thing in it.
+const BASE: &str = r#"version: 1
+name: acme
+home_region: eu-west-3
+organization:
+  email: "aws+{account}@acme.example"
+accounts:
+  security: { name: security }
+  log_archive: { name: log-archive }
+environments:
+  dev: { ou: Dev }
+  prod: { ou: Prod }
+customers:
+  lumo: { environments: [dev, prod] }
+role_tiers:
+  tinker: { environments: [dev] }
+audit_log:
+  retention_days: 400
+"#;
+
+/// The problems of `text` as `LINE:COLUMN: path: message` lines (hints on their own line).
+fn problems(text: &str) -> Vec<String> {
+    match Blueprint::parse("bp.yaml", text) {
+        Ok(_) => Vec::new(),
+        Err(invalid) => invalid
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let path = if d.path.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}: ", d.path)
+                };
+                let hint = d
+                    .hint
+                    .as_ref()
+                    .map(|h| format!(" (hint: {h})"))
+                    .unwrap_or_default();
+                format!("{}: {path}{}{hint}", d.pos, d.message)
+            })
+            .collect(),
+    }
+}
+
+fn with(from: &str, to: &str) -> String {
+    assert!(BASE.contains(from), "BASE has no {from:?}");
+    BASE.replacen(from, to, 1)
+}
+
+#[test]
+fn the_base_is_valid() {
+    assert_eq!(problems(BASE), Vec::<String>::new());
+}
+
+#[test]
+fn yaml_syntax_error_is_reported_alone() {
+    let text = with("  dev: { ou: Dev }", "  dev: { ou: Dev");
+    assert_eq!(
+        problems(&text),
+        ["11:7: YAML syntax error: while parsing a flow mapping, did not find expected ',' or '}'"]
+    );
+}
+
+#[test]
+fn unknown_key_points_at_the_key_and_suggests() {
+    let text = with(
+        "  tinker: { environments: [dev] }",
+        "  tinker: { enviroments: [dev] }",
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "15:13: role_tiers.tinker.enviroments: unknown field `enviroments` (hint: did you mean `environments`?)"
+        ]
+    );
+}
+
+#[test]
+fn unknown_top_level_key_lists_the_known_ones_when_nothing_is_close() {
+    let text = format!("{BASE}frobnicate: true\n");
+    let found = problems(&text);
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].starts_with("18:1: frobnicate: unknown field `frobnicate` (hint: expected one of: `version`, `name`,"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn wrong_type_points_at_the_value() {
+    let text = with("retention_days: 400", "retention_days: forever");
+    assert_eq!(
+        problems(&text),
+        ["17:19: audit_log.retention_days: expected a whole number, found `forever`"]
+    );
+}
+
+#[test]
+fn wrong_type_in_a_list_or_keyword_field() {
+    let text = with(
+        "tinker: { environments: [dev] }",
+        "tinker: { environments: 5 }",
+    );
+    assert_eq!(
+        problems(&text),
+        ["15:27: role_tiers.tinker.environments: expected `all` or a list of strings, found `5`"]
+    );
+}
+
+#[test]
+fn an_item_of_the_wrong_type_inside_a_list() {
+    let text = with(
+        "tinker: { environments: [dev] }",
+        "tinker: { environments: [dev, 7] }",
+    );
+    assert_eq!(
+        problems(&text),
+        ["15:33: role_tiers.tinker.environments[1]: expected a string, found `7`"]
+    );
+}
+
+#[test]
+fn value_outside_an_enumeration() {
+    let text = with(
+        "  tinker: { environments: [dev] }",
+        "  tinker: { mfa: sometimes }",
+    );
+    assert_eq!(
+        problems(&text),
+        ["15:18: role_tiers.tinker.mfa: expected `required` or `optional`, found `sometimes`"]
+    );
+}
+
+#[test]
+fn missing_required_field_points_at_its_mapping() {
+    let text = with("  email: \"aws+{account}@acme.example\"\n", "  tags: {}\n");
+    assert_eq!(
+        problems(&text),
+        ["4:1: organization.email: missing required field `email`"]
+    );
+}
+
+#[test]
+fn unsupported_version() {
+    let text = with("version: 1", "version: 2");
+    assert_eq!(
+        problems(&text),
+        ["1:10: version: unsupported blueprint version 2 (hint: this build of lz reads version 1)"]
+    );
+}
+
+#[test]
+fn undefined_environment_of_a_customer() {
+    let text = with("environments: [dev, prod] }", "environments: [dev, prd] }");
+    assert_eq!(
+        problems(&text),
+        [
+            "13:31: customers.lumo.environments[1]: environment `prd` is not defined (hint: did you mean `prod`?)"
+        ]
+    );
+}
+
+#[test]
+fn undefined_environment_of_a_tier() {
+    let text = with(
+        "tinker: { environments: [dev] }",
+        "tinker: { environments: [qa] }",
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "15:28: role_tiers.tinker.environments[0]: environment `qa` is not defined (hint: expected one of: `dev`, `prod`)"
+        ]
+    );
+}
+
+#[test]
+fn duplicate_account_names() {
+    // `lumo-dev` as a customer name in `prod`... is `lumo-dev-prod`; collide with a core name.
+    let text = with(
+        "security: { name: security }",
+        "security: { name: lumo-dev }",
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "13:26: customers.lumo.environments[0]: account name `lumo-dev` is already used by accounts.security.name (hint: every account needs its own name; rename a customer or environment)"
+        ]
+    );
+}
+
+#[test]
+fn duplicate_emails_after_expansion() {
+    let text = with(
+        "log_archive: { name: log-archive }",
+        "log_archive: { name: log-archive, email: \"AWS+security@acme.example\" }",
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "8:44: accounts.log_archive.email: account `log-archive` gets the email `AWS+security@acme.example`, already given to account `security` (hint: AWS refuses two accounts with one email (emails compare case-insensitively))"
+        ]
+    );
+}
+
+#[test]
+fn email_template_without_placeholder() {
+    let text = with("\"aws+{account}@acme.example\"", "\"aws@acme.example\"");
+    assert_eq!(
+        problems(&text),
+        [
+            "5:10: organization.email: the email template `aws@acme.example` has no `{account}` (hint: every account needs its own email, e.g. aws+{account}@example.com)"
+        ]
+    );
+}
+
+#[test]
+fn email_template_that_is_not_an_email() {
+    let text = with(
+        "\"aws+{account}@acme.example\"",
+        "\"aws+{account}.acme.example\"",
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "5:10: organization.email: the email template does not make an email: `aws+account.acme.example` is not an email address"
+        ]
+    );
+}
+
+#[test]
+fn account_name_too_long() {
+    let long = "s".repeat(51);
+    let text = with(
+        "security: { name: security }",
+        &format!("security: {{ name: {long} }}"),
+    );
+    assert_eq!(
+        problems(&text),
+        [format!(
+            "7:21: accounts.security.name: account name `{long}` has 51 characters; AWS accepts 1 to 50"
+        )]
+    );
+}
+
+#[test]
+fn account_name_with_characters_aws_refuses() {
+    let text = with(
+        "security: { name: security }",
+        "security: { name: sécurité }",
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "7:21: accounts.security.name: account name `sécurité` contains `é`; AWS accepts printable ASCII characters only"
+        ]
+    );
+}
+
+#[test]
+fn role_name_iam_refuses() {
+    let text = with(
+        "tinker: { environments: [dev] }",
+        "tinker: { role_name: \"lz tinker\" }",
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "15:24: role_tiers.tinker.role_name: IAM name `lz tinker` contains ` `; IAM accepts letters, digits and _+=,.@-"
+        ]
+    );
+}
+
+#[test]
+fn role_name_too_long() {
+    let long = "r".repeat(65);
+    let text = with(
+        "tinker: { environments: [dev] }",
+        &format!("tinker: {{ role_name: {long} }}"),
+    );
+    assert_eq!(
+        problems(&text),
+        [format!(
+            "15:24: role_tiers.tinker.role_name: IAM name `{long}` has 65 characters; IAM accepts 1 to 64"
+        )]
+    );
+}
+
+#[test]
+fn iam_path_iam_refuses() {
+    let text = with(
+        "  email: \"aws+{account}@acme.example\"\n",
+        "  email: \"aws+{account}@acme.example\"\n  iam_path: landing-zone\n",
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "6:13: organization.iam_path: IAM path `landing-zone` is not valid; it must start and end with `/` and hold printable ASCII without spaces"
+        ]
+    );
+}
+
+#[test]
+fn bucket_name_s3_refuses() {
+    let text = with(
+        "  retention_days: 400\n",
+        "  retention_days: 400\n  bucket_name: Acme_Audit\n",
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "18:16: audit_log.bucket_name: bucket name `Acme_Audit` contains `A`; S3 accepts lowercase letters, digits, `.` and `-` (hint: the audit buckets are named from this; S3 names are 3-63 lowercase letters, digits, `.` and `-`)"
+        ]
+    );
+}
+
+#[test]
+fn bucket_name_shaped_like_an_ip_address() {
+    let text = with(
+        "  retention_days: 400\n",
+        "  retention_days: 400\n  bucket_name: 10.1.2.3\n",
+    );
+    let found = problems(&text);
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].starts_with(
+            "18:16: audit_log.bucket_name: bucket name `10.1.2.3` is shaped like an IP address"
+        ),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn tier_restricted_to_environments_no_account_has() {
+    let text = with(
+        "  prod: { ou: Prod }\n",
+        "  prod: { ou: Prod }\n  qa: { ou: QA }\n",
+    )
+    .replace(
+        "tinker: { environments: [dev] }",
+        "tinker: { environments: [qa] }",
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "16:27: role_tiers.tinker.environments: tier `tinker` is restricted to `qa`, which no customer has (hint: give a customer one of these environments, or widen the tier)"
+        ]
+    );
+}
+
+#[test]
+fn max_session_unparsable() {
+    let text = with(
+        "tinker: { environments: [dev] }",
+        "tinker: { max_session: soon }",
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "15:26: role_tiers.tinker.max_session: `soon` is not a duration (hint: write it like 1h, 90m or 2h30m)"
+        ]
+    );
+}
+
+#[test]
+fn max_session_out_of_range() {
+    let text = with(
+        "tinker: { environments: [dev] }",
+        "tinker: { max_session: 30m }",
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "15:26: role_tiers.tinker.max_session: max_session must be between 1h and 12h, found `30m`"
+        ]
+    );
+    let text = with(
+        "tinker: { environments: [dev] }",
+        "tinker: { max_session: 13h }",
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "15:26: role_tiers.tinker.max_session: max_session must be between 1h and 12h, found `13h`"
+        ]
+    );
+}
+
+#[test]
+fn retention_days_below_one() {
+    let text = with("retention_days: 400", "retention_days: 0");
+    assert_eq!(
+        problems(&text),
+        ["17:19: audit_log.retention_days: retention_days must be at least 1, found 0"]
+    );
+}
+
+#[test]
+fn object_lock_longer_than_retention() {
+    let text = with(
+        "  retention_days: 400\n",
+        "  retention_days: 400\n  object_lock: compliance\n  object_lock_days: 500\n",
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "19:21: audit_log.object_lock_days: the object lock retention (500 days) is longer than the lifecycle retention (400 days) (hint: locked objects could not expire; shorten the lock or lengthen retention_days)"
+        ]
+    );
+}
+
+#[test]
+fn region_that_is_not_a_region_name() {
+    let text = with("home_region: eu-west-3", "home_region: europe");
+    assert_eq!(
+        problems(&text),
+        [
+            "3:14: home_region: `europe` is not an AWS region name (hint: write a region such as eu-west-3 or us-east-1)"
+        ]
+    );
+}
+
+#[test]
+fn admin_tier_without_mfa() {
+    let text = with(
+        "tinker: { environments: [dev] }",
+        "settler: { mfa: optional }",
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "15:19: role_tiers.settler.mfa: tier `settler` grants AdministratorAccess without requiring MFA (hint: administrator tiers need `mfa: required`)"
+        ]
+    );
+}
+
+#[test]
+fn reserved_tags() {
+    let text = with(
+        "lumo: { environments: [dev, prod] }",
+        "lumo: { environments: [dev, prod], tags: { managed-by: me } }",
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "13:46: customers.lumo.tags.managed-by: tag `managed-by` is set by lz itself (hint: lz uses it to know what it owns; remove it here)"
+        ]
+    );
+}
+
+#[test]
+fn twelve_mistakes_make_twelve_problems_in_file_order() {
+    let text = r#"version: 3
+name: Acme
+home_region: mars-1
+organization:
+  email: "aws@acme.example"
+  colour: blue
+accounts:
+  security: { name: security }
+  log_archive: { name: sécurité }
+environments:
+  dev: { ou: Dev }
+customers:
+  lumo: { environments: [dev, prod, dev] }
+role_tiers:
+  tinker: { environments: [qa], max_session: 20h }
+audit_log:
+  retention_days: 0
+  object_lock: maybe
+"#;
+    let found = problems(text);
+    let expected = [
+        "1:10: version: unsupported blueprint version 3",
+        "2:7: name: `Acme` is not a valid landing zone name",
+        "3:14: home_region: `mars-1` is not an AWS region name",
+        "5:10: organization.email: the email template `aws@acme.example` has no `{account}`",
+        "6:3: organization.colour: unknown field `colour`",
+        "9:24: accounts.log_archive.name: account name `sécurité` contains `é`",
+        "13:31: customers.lumo.environments[1]: environment `prod` is not defined",
+        "13:37: customers.lumo.environments[2]: environment `dev` is listed twice",
+        "15:28: role_tiers.tinker.environments[0]: environment `qa` is not defined",
+        "15:46: role_tiers.tinker.max_session: max_session must be between 1h and 12h",
+        "17:19: audit_log.retention_days: retention_days must be at least 1, found 0",
+        "18:16: audit_log.object_lock: expected `off`, `governance` or `compliance`, found `maybe`",
+    ];
+    assert_eq!(found.len(), expected.len(), "{found:#?}");
+    for (line, want) in found.iter().zip(expected) {
+        assert!(
+            line.starts_with(want),
+            "{line:?} should start with {want:?}"
+        );
+    }
+}
+
+#[test]
+fn the_display_is_one_line_per_problem_with_the_file() {
+    let text = with("version: 1", "version: 2");
+    let invalid = Blueprint::parse("blueprints/bad.yaml", &text).unwrap_err();
+    assert_eq!(
+        invalid.to_string(),
+        "blueprints/bad.yaml:1:10: version: unsupported blueprint version 2\n  hint: this build of lz reads version 1"
+    );
+    assert_eq!(invalid.reports().len(), 1);
+}
+
+#[test]
+fn the_schema_and_the_types_agree_on_the_shipped_blueprints() {
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/blueprints")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Both the schema check and serde accept it, and nothing else is reported.
+        let (value, _) = crate::yaml::read(&text).unwrap();
+        assert!(
+            structure::check(&value).problems.is_empty(),
+            "{}",
+            path.display()
+        );
+        if let Err(e) = Blueprint::parse(&path, &text) {
+            panic!("{e}");
+        }
+    }
+}
+
+#[test]
+fn every_schema_property_is_a_field_serde_knows() {
+    // A blueprint that sets every optional field once: the schema accepts it and so does serde.
+    let full = r#"version: 1
+name: full
+home_region: us-east-1
+organization:
+  email: "aws+{account}@full.example"
+  access_role: OrganizationAccountAccessRole
+  iam_path: /lz/
+  tags: { a: b }
+accounts:
+  security: { name: sec, ou: Core, email: sec@full.example, tags: { c: d } }
+  log_archive: { name: logs, ou: Core }
+environments:
+  dev: { ou: Dev }
+customers:
+  x: { environments: [dev], tags: { e: f } }
+role_tiers:
+  watcher: { enabled: true, environments: all, managed_policies: [arn:aws:iam::aws:policy/ReadOnlyAccess], mfa: optional, max_session: 2h, role_name: lz-watch }
+  tinker: { environments: [dev] }
+  keeper: { enabled: false }
+  settler: { mfa: required }
+  break_glass: { enabled: true, max_session: 1h }
+audit_log:
+  retention_days: 30
+  object_lock: compliance
+  object_lock_days: 10
+  key_alias: full-audit
+  bucket_name: full-audit-bucket
+allow_delete: [organizational_units, roles, groups]
+"#;
+    let (value, _) = crate::yaml::read(full).unwrap();
+    assert!(structure::check(&value).problems.is_empty());
+    let bp = Blueprint::parse("full.yaml", full).unwrap();
+    assert_eq!(bp.role_tiers.watcher.role_name.as_deref(), Some("lz-watch"));
+    assert_eq!(bp.audit_log.object_lock_days, Some(10));
+}
