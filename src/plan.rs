@@ -12,6 +12,7 @@
 //!   deleted: closing an account is not something lz plans.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -67,9 +68,9 @@ pub struct Change {
     /// Its id in AWS, when it exists.
     pub id: Option<String>,
     /// What it is now.
-    pub before: Option<Spec>,
+    pub before: Option<Arc<Spec>>,
     /// What it will be.
-    pub after: Option<Spec>,
+    pub after: Option<Arc<Spec>>,
     /// The attributes that differ (for updates and adoptions).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attributes: Vec<AttributeChange>,
@@ -188,6 +189,7 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Plan {
             None => (Action::Create, Vec::new()),
             Some(found) if found.creating.is_some() => (Action::Create, Vec::new()),
             Some(found) => match ownership(&desired.blueprint, &found.spec) {
+                Ownership::Ours if resource.spec == found.spec => (Action::NoOp, Vec::new()),
                 Ownership::Ours => {
                     let attributes = diff(&resource.spec, &found.spec);
                     let action = if attributes.is_empty() {
@@ -313,13 +315,13 @@ fn kind_rank(kind: Kind) -> u8 {
 }
 
 fn ou_is_empty(actual: &Actual, ou: &Observed) -> bool {
-    let Spec::OrganizationalUnit(ou) = &ou.spec else {
+    let Spec::OrganizationalUnit(ou) = ou.spec.as_ref() else {
         return false;
     };
     let managed = actual
         .resources
         .values()
-        .any(|r| matches!(&r.spec, Spec::Account(a) if a.ou == ou.name));
+        .any(|r| matches!(r.spec.as_ref(), Spec::Account(a) if a.ou == ou.name));
     let unmanaged = actual
         .unmanaged_accounts
         .iter()
@@ -381,7 +383,7 @@ enum Attr<'a> {
     /// Compared by meaning.
     Policy(&'a PolicyDocument),
     /// Named policies, each compared by meaning; the names must match exactly.
-    Policies(&'a BTreeMap<String, PolicyDocument>),
+    Policies(&'a BTreeMap<String, Arc<PolicyDocument>>),
 }
 
 fn json<T: Serialize>(value: &T) -> Value {

@@ -6,6 +6,7 @@
 //! order of keys, statements and list items does not matter, nor does `"a"` versus `["a"]`,
 //! `true` versus `"true"`, or the URL encoding IAM applies to documents it returns.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -15,7 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub const VERSION: &str = "2012-10-17";
 
 /// A policy document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PolicyDocument {
     /// The policy language version.
     #[serde(rename = "Version", default = "version")]
@@ -43,7 +44,7 @@ fn one_or_many_statements<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Stateme
 }
 
 /// Allow or deny.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Effect {
     /// Grants.
     Allow,
@@ -52,11 +53,11 @@ pub enum Effect {
 }
 
 /// One statement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Statement {
     /// A name for the statement, unique in its document.
     #[serde(rename = "Sid", default, skip_serializing_if = "Option::is_none")]
-    pub sid: Option<String>,
+    pub sid: Option<Text>,
     /// Allow or deny.
     #[serde(rename = "Effect")]
     pub effect: Effect,
@@ -93,7 +94,7 @@ pub struct Statement {
         default,
         skip_serializing_if = "BTreeMap::is_empty"
     )]
-    pub condition: BTreeMap<String, BTreeMap<String, Strings>>,
+    pub condition: BTreeMap<Text, BTreeMap<Text, Strings>>,
 }
 
 impl Statement {
@@ -122,8 +123,8 @@ impl Statement {
     }
 
     /// Sets the statement id.
-    pub fn sid(mut self, sid: &str) -> Statement {
-        self.sid = Some(sid.to_owned());
+    pub fn sid(mut self, sid: &'static str) -> Statement {
+        self.sid = Some(Cow::Borrowed(sid));
         self
     }
 
@@ -134,13 +135,13 @@ impl Statement {
     }
 
     /// Sets the actions.
-    pub fn actions<I: IntoIterator<Item = S>, S: Into<String>>(mut self, actions: I) -> Statement {
+    pub fn actions<I: IntoIterator<Item = S>, S: Into<Text>>(mut self, actions: I) -> Statement {
         self.action = Strings::from_iter(actions);
         self
     }
 
     /// Sets the excluded actions.
-    pub fn not_actions<I: IntoIterator<Item = S>, S: Into<String>>(
+    pub fn not_actions<I: IntoIterator<Item = S>, S: Into<Text>>(
         mut self,
         actions: I,
     ) -> Statement {
@@ -149,7 +150,7 @@ impl Statement {
     }
 
     /// Sets the resources.
-    pub fn resources<I: IntoIterator<Item = S>, S: Into<String>>(
+    pub fn resources<I: IntoIterator<Item = S>, S: Into<Text>>(
         mut self,
         resources: I,
     ) -> Statement {
@@ -158,32 +159,32 @@ impl Statement {
     }
 
     /// Adds a condition `operator: { key: values }`.
-    pub fn condition<I: IntoIterator<Item = S>, S: Into<String>>(
+    pub fn condition<I: IntoIterator<Item = S>, S: Into<Text>>(
         mut self,
-        operator: &str,
-        key: &str,
+        operator: &'static str,
+        key: &'static str,
         values: I,
     ) -> Statement {
         self.condition
-            .entry(operator.to_owned())
+            .entry(Cow::Borrowed(operator))
             .or_default()
-            .insert(key.to_owned(), Strings::from_iter(values));
+            .insert(Cow::Borrowed(key), Strings::from_iter(values));
         self
     }
 }
 
 /// A principal: everyone (`"*"`) or a map of kinds (`AWS`, `Service`, ...) to identifiers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Principal {
     /// `"*"`.
     Any(AnyPrincipal),
     /// `{"AWS": [...], "Service": [...]}`.
-    Of(BTreeMap<String, Strings>),
+    Of(BTreeMap<Text, Strings>),
 }
 
 /// The literal `"*"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AnyPrincipal {
     /// Everyone.
     #[serde(rename = "*")]
@@ -192,26 +193,31 @@ pub enum AnyPrincipal {
 
 impl Principal {
     /// AWS principals (account roots or role ARNs).
-    pub fn aws<I: IntoIterator<Item = S>, S: Into<String>>(arns: I) -> Principal {
+    pub fn aws<I: IntoIterator<Item = S>, S: Into<Text>>(arns: I) -> Principal {
         Principal::Of(BTreeMap::from([(
-            "AWS".to_owned(),
+            Cow::Borrowed("AWS"),
             Strings::from_iter(arns),
         )]))
     }
 
     /// A service principal such as `cloudtrail.amazonaws.com`.
-    pub fn service(service: &str) -> Principal {
+    pub fn service(service: &'static str) -> Principal {
         Principal::Of(BTreeMap::from([(
-            "Service".to_owned(),
+            Cow::Borrowed("Service"),
             Strings::from_iter([service]),
         )]))
     }
 }
 
+/// A policy string: static for the action names and keys lz writes, owned for what it reads
+/// or formats, so that large organizations do not allocate the same action names thousands
+/// of times.
+pub type Text = Cow<'static, str>;
+
 /// A list of strings that IAM may write as a single string. Non-string scalars (`true`, `3600`)
 /// read as their text, as IAM compares them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Strings(pub Vec<String>);
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Strings(pub Vec<Text>);
 
 impl Strings {
     /// Whether the list is empty.
@@ -221,11 +227,11 @@ impl Strings {
 
     /// The items.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(String::as_str)
+        self.0.iter().map(|s| s.as_ref())
     }
 }
 
-impl<S: Into<String>> FromIterator<S> for Strings {
+impl<S: Into<Text>> FromIterator<S> for Strings {
     fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
         Strings(iter.into_iter().map(Into::into).collect())
     }
@@ -242,11 +248,11 @@ impl Serialize for Strings {
 
 impl<'de> Deserialize<'de> for Strings {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        fn text(v: serde_json::Value) -> Result<String, String> {
+        fn text(v: serde_json::Value) -> Result<Text, String> {
             match v {
-                serde_json::Value::String(s) => Ok(s),
-                serde_json::Value::Bool(b) => Ok(b.to_string()),
-                serde_json::Value::Number(n) => Ok(n.to_string()),
+                serde_json::Value::String(s) => Ok(Cow::Owned(s)),
+                serde_json::Value::Bool(b) => Ok(Cow::Owned(b.to_string())),
+                serde_json::Value::Number(n) => Ok(Cow::Owned(n.to_string())),
                 other => Err(format!("expected a string, found {other}")),
             }
         }

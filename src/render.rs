@@ -1,7 +1,7 @@
 //! Two renderings of one [`Plan`]: for people, in the shape Terraform made familiar, and as a
 //! versioned JSON document for tools. Neither prints: both return text.
 
-use std::fmt::Write as _;
+use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 use serde_json::Value;
@@ -16,9 +16,19 @@ pub struct HumanOptions {
     pub color: bool,
 }
 
-/// The plan as JSON: the same document a saved plan holds.
+/// Writes the plan as JSON: the same document a saved plan holds.
+pub fn write_json(plan: &Plan, out: impl Write) -> io::Result<()> {
+    let mut out = io::BufWriter::new(out);
+    serde_json::to_writer_pretty(&mut out, plan)?;
+    writeln!(out)?;
+    out.flush()
+}
+
+/// The plan as JSON text.
 pub fn json(plan: &Plan) -> String {
-    serde_json::to_string_pretty(plan).expect("a plan always serialises")
+    let mut out = Vec::new();
+    write_json(plan, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("JSON is UTF-8")
 }
 
 struct Palette {
@@ -79,18 +89,26 @@ fn show(value: &Value, indent: usize) -> String {
     }
 }
 
-/// The plan for people: each change, then notes and conflicts, then the summary line.
+/// The plan for people as text.
 pub fn human(plan: &Plan, options: HumanOptions) -> String {
+    let mut out = Vec::new();
+    write_human(plan, options, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("the plan is UTF-8")
+}
+
+/// Writes the plan for people: each change, then notes and conflicts, then the summary line.
+/// It is written as it is rendered: a large plan is never held in memory as text.
+pub fn write_human(plan: &Plan, options: HumanOptions, out: impl Write) -> io::Result<()> {
     let p = Palette {
         color: options.color,
     };
-    let mut out = String::new();
+    let mut out = io::BufWriter::new(out);
     let changes: Vec<&Change> = plan.changes().collect();
     if !changes.is_empty() {
-        let _ = writeln!(
+        writeln!(
             out,
             "lz will perform the following actions, in this order:\n"
-        );
+        )?;
     }
     for change in &changes {
         let where_ = change
@@ -98,19 +116,19 @@ pub fn human(plan: &Plan, options: HumanOptions) -> String {
             .as_deref()
             .map(|a| format!(" in account {a}"))
             .unwrap_or_default();
-        let _ = writeln!(
+        writeln!(
             out,
             "  # {}{where_} {}",
             p.bold(change.address.as_str()),
             verb(change)
-        );
-        let _ = writeln!(
+        )?;
+        writeln!(
             out,
             "  {} {} {}",
             p.symbol(change.action),
             change.kind.as_str(),
             change.address
-        );
+        )?;
         match change.action {
             Action::Create => {
                 if let Some(after) = &change.after
@@ -118,37 +136,36 @@ pub fn human(plan: &Plan, options: HumanOptions) -> String {
                 {
                     let width = fields.keys().map(String::len).max().unwrap_or(0);
                     for (name, value) in fields.iter().filter(|(k, _)| *k != "type") {
-                        let _ =
-                            writeln!(out, "      {name:width$} = {}", show(value, 6 + width + 3));
+                        writeln!(out, "      {name:width$} = {}", show(value, 6 + width + 3))?;
                     }
                 }
             }
             Action::Update | Action::Adopt => {
                 for attribute in &change.attributes {
                     let indent = 8 + attribute.name.len() + 2;
-                    let _ = writeln!(
+                    writeln!(
                         out,
                         "    {} {}: {} -> {}",
                         p.symbol(Action::Update),
                         attribute.name,
                         show(&attribute.before, indent),
                         show(&attribute.after, indent)
-                    );
+                    )?;
                 }
             }
             Action::Delete | Action::NoOp => {}
         }
         if !change.unknown.is_empty() {
             let waits: Vec<&str> = change.unknown.iter().map(|a| a.as_str()).collect();
-            let _ = writeln!(out, "      (waits for {})", waits.join(", "));
+            writeln!(out, "      (waits for {})", waits.join(", "))?;
         }
-        out.push('\n');
+        writeln!(out)?;
     }
     for note in &plan.notes {
-        let _ = writeln!(out, "Note: {}: {}", note.address, note.message);
+        writeln!(out, "Note: {}: {}", note.address, note.message)?;
     }
     for conflict in &plan.conflicts {
-        let _ = writeln!(
+        writeln!(
             out,
             "{}: {}",
             p.paint(
@@ -156,14 +173,13 @@ pub fn human(plan: &Plan, options: HumanOptions) -> String {
                 "Conflict"
             ),
             conflict.message
-        );
+        )?;
     }
     if !plan.notes.is_empty() || !plan.conflicts.is_empty() {
-        out.push('\n');
+        writeln!(out)?;
     }
-    out.push_str(&summary_line(plan));
-    out.push('\n');
-    out
+    writeln!(out, "{}", summary_line(plan))?;
+    out.flush()
 }
 
 /// `Plan: 3 to create, 1 to update, 0 to delete.` or the no-changes sentence.

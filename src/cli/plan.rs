@@ -35,14 +35,17 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let desired = expand(&blueprint, &actual.known());
     let plan = plan(&desired, &actual);
     if let Some(out) = &args.out {
-        std::fs::write(out, render::json(&plan))
-            .with_context(|| format!("cannot write the plan to {}", out.display()))?;
+        let file = std::fs::File::create(out)
+            .and_then(|file| render::write_json(&plan, file))
+            .with_context(|| format!("cannot write the plan to {}", out.display()));
+        file?;
     }
+    let stdout = std::io::stdout().lock();
     if args.json {
-        println!("{}", render::json(&plan));
+        render::write_json(&plan, stdout)?;
     } else {
         let color = super::stdout_color();
-        print!("{}", render::human(&plan, render::HumanOptions { color }));
+        render::write_human(&plan, render::HumanOptions { color }, stdout)?;
     }
     Ok(if args.detailed_exitcode && plan.has_changes() {
         ExitCode::from(2)

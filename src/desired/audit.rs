@@ -148,13 +148,13 @@ pub(crate) fn key_policy(
                 "kms:EncryptionContext:aws:cloudtrail:arn",
                 [format!("arn:aws:cloudtrail:*:{mgmt_id}:trail/*")],
             )
-            .condition("StringEquals", "aws:SourceArn", [trail_arn]),
+            .condition("StringEquals", "aws:SourceArn", [trail_arn.to_owned()]),
         Statement::allow()
             .sid("CloudTrailDescribes")
             .principal(Principal::service("cloudtrail.amazonaws.com"))
             .actions(["kms:DescribeKey"])
             .resources(["*"])
-            .condition("StringEquals", "aws:SourceArn", [trail_arn]),
+            .condition("StringEquals", "aws:SourceArn", [trail_arn.to_owned()]),
         Statement::allow()
             .sid("OrganizationDecryptsThroughS3")
             .principal(Principal::aws(["*"]))
@@ -165,7 +165,7 @@ pub(crate) fn key_policy(
                 "kms:ViaService",
                 [format!("s3.{region}.amazonaws.com")],
             )
-            .condition("StringEquals", "aws:PrincipalOrgID", [org_id]),
+            .condition("StringEquals", "aws:PrincipalOrgID", [org_id.to_owned()]),
     ])
 }
 
@@ -191,7 +191,11 @@ fn deny_deletion(bucket: &str, la_id: &str) -> Statement {
         .principal(everyone())
         .actions(["s3:DeleteBucket", "s3:DeleteBucketPolicy"])
         .resources([format!("arn:aws:s3:::{bucket}")])
-        .condition("StringNotEquals", "aws:PrincipalAccount", [la_id])
+        .condition(
+            "StringNotEquals",
+            "aws:PrincipalAccount",
+            [la_id.to_owned()],
+        )
 }
 
 /// The audit bucket's policy.
@@ -213,14 +217,14 @@ pub(crate) fn audit_bucket_policy(
             .condition(
                 "StringNotEqualsIfExists",
                 "s3:x-amz-server-side-encryption-aws-kms-key-id",
-                [key_arn],
+                [key_arn.to_owned()],
             ),
         Statement::allow()
             .sid("CloudTrailChecksAcl")
             .principal(Principal::service("cloudtrail.amazonaws.com"))
             .actions(["s3:GetBucketAcl"])
             .resources([format!("arn:aws:s3:::{bucket}")])
-            .condition("StringEquals", "aws:SourceArn", [trail_arn]),
+            .condition("StringEquals", "aws:SourceArn", [trail_arn.to_owned()]),
         Statement::allow()
             .sid("CloudTrailWrites")
             .principal(Principal::service("cloudtrail.amazonaws.com"))
@@ -234,7 +238,7 @@ pub(crate) fn audit_bucket_policy(
                 "s3:x-amz-acl",
                 ["bucket-owner-full-control"],
             )
-            .condition("StringEquals", "aws:SourceArn", [trail_arn]),
+            .condition("StringEquals", "aws:SourceArn", [trail_arn.to_owned()]),
         deny_deletion(bucket, la_id),
     ])
 }
@@ -248,7 +252,7 @@ pub(crate) fn access_log_policy(bucket: &str, la_id: &str) -> PolicyDocument {
             .principal(Principal::service("logging.s3.amazonaws.com"))
             .actions(["s3:PutObject"])
             .resources([format!("arn:aws:s3:::{bucket}/*")])
-            .condition("StringEquals", "aws:SourceAccount", [la_id]),
+            .condition("StringEquals", "aws:SourceAccount", [la_id.to_owned()]),
         deny_deletion(bucket, la_id),
     ])
 }

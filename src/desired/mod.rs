@@ -2,7 +2,8 @@
 //!
 //! [`expand`] is a pure function of the blueprint and of the ids already known (the
 //! organization's, the accounts'). An id that is not known yet, because the account it
-//! belongs to does not exist, appears as `${account.<name>.id}` and the resource lists that
+//! belongs to does not exist, appears as `(known after apply: account.<name>)` (not `${...}`,
+//! which IAM reads as a policy variable) and the resource lists that
 //! account in [`Resource::unknown`]: the plan shows it as known after apply, and apply writes
 //! the resource in a later round, once the account exists.
 
@@ -11,6 +12,7 @@ mod tiers;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -74,7 +76,7 @@ impl Address {
     }
     /// The placeholder standing for this resource's id until it is known.
     pub fn id_placeholder(&self) -> String {
-        format!("${{{}.id}}", self.0)
+        format!("{PLACEHOLDER}{})", self.0)
     }
 }
 
@@ -86,7 +88,17 @@ impl fmt::Display for Address {
 
 /// Whether a text still holds an id placeholder.
 pub fn has_placeholder(text: &str) -> bool {
-    text.contains("${")
+    text.contains(PLACEHOLDER)
+}
+
+/// How an id that is not known yet begins.
+const PLACEHOLDER: &str = "(known after apply: ";
+
+impl Ids<'_> {
+    /// Notes ids found missing elsewhere (for a document built once and shared).
+    fn note(&mut self, addresses: &[Address]) {
+        self.unknown.extend(addresses.iter().cloned());
+    }
 }
 
 /// What kind of AWS resource a spec describes.
@@ -134,7 +146,7 @@ impl Kind {
 pub type Tags = BTreeMap<String, String>;
 
 /// The organization.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OrganizationSpec {
     /// `ALL`: every feature, which SCPs and organization trails need.
     pub feature_set: String,
@@ -143,7 +155,7 @@ pub struct OrganizationSpec {
 }
 
 /// An organizational unit, directly under the root.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OuSpec {
     /// Its name.
     pub name: String,
@@ -152,7 +164,7 @@ pub struct OuSpec {
 }
 
 /// A member account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AccountSpec {
     /// Its name.
     pub name: String,
@@ -165,18 +177,18 @@ pub struct AccountSpec {
 }
 
 /// An IAM role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RoleSpec {
     /// Its name.
     pub name: String,
     /// Its path.
     pub path: String,
-    /// Who may assume it.
-    pub trust_policy: PolicyDocument,
+    /// Who may assume it. Documents are shared between the many roles that have the same.
+    pub trust_policy: Arc<PolicyDocument>,
     /// Attached managed policy ARNs.
     pub managed_policies: BTreeSet<String>,
     /// Inline policies by name.
-    pub inline_policies: BTreeMap<String, PolicyDocument>,
+    pub inline_policies: BTreeMap<String, Arc<PolicyDocument>>,
     /// The permissions boundary's ARN.
     pub permissions_boundary: Option<String>,
     /// Maximum session length in seconds.
@@ -186,31 +198,31 @@ pub struct RoleSpec {
 }
 
 /// A customer managed IAM policy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PolicySpec {
     /// Its name.
     pub name: String,
     /// Its path.
     pub path: String,
     /// The document of its default version.
-    pub document: PolicyDocument,
+    pub document: Arc<PolicyDocument>,
     /// Tags, the ownership tags among them.
     pub tags: Tags,
 }
 
 /// An IAM group. IAM groups take no tags: lz owns the groups under its IAM path.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct GroupSpec {
     /// Its name.
     pub name: String,
     /// Its path.
     pub path: String,
     /// Inline policies by name.
-    pub inline_policies: BTreeMap<String, PolicyDocument>,
+    pub inline_policies: BTreeMap<String, Arc<PolicyDocument>>,
 }
 
 /// A customer managed KMS key, found by its alias.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct KeySpec {
     /// The alias, with its `alias/` prefix.
     pub alias: String,
@@ -225,7 +237,7 @@ pub struct KeySpec {
 }
 
 /// An S3 bucket with its security settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct BucketSpec {
     /// Its name.
     pub name: String,
@@ -252,7 +264,7 @@ pub struct BucketSpec {
 }
 
 /// A bucket's default encryption.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "algorithm", rename_all = "snake_case")]
 pub enum Encryption {
     /// SSE-KMS with this key (an ARN, or an alias until the key exists), bucket key on.
@@ -265,7 +277,7 @@ pub enum Encryption {
 }
 
 /// Object Lock default retention.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ObjectLockSpec {
     /// `GOVERNANCE` or `COMPLIANCE`.
     pub mode: String,
@@ -274,7 +286,7 @@ pub struct ObjectLockSpec {
 }
 
 /// The organization trail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TrailSpec {
     /// Its name.
     pub name: String,
@@ -297,7 +309,7 @@ pub struct TrailSpec {
 }
 
 /// What one resource should be.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Spec {
     /// The organization.
@@ -352,14 +364,14 @@ impl Spec {
 }
 
 /// One resource of the desired state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Resource {
     /// Its address.
     pub address: Address,
     /// The name of the account it lives in; `None` for the management account.
     pub account: Option<String>,
-    /// What it should be.
-    pub spec: Spec,
+    /// What it should be; shared with the plan rather than copied.
+    pub spec: Arc<Spec>,
     /// Resources that must exist before it.
     pub depends_on: Vec<Address>,
     /// Resources whose ids it needs and that do not exist yet.
@@ -367,7 +379,7 @@ pub struct Resource {
 }
 
 /// Every resource a blueprint asks for, in declaration order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Desired {
     /// The blueprint's name.
     pub blueprint: String,
@@ -449,7 +461,7 @@ impl<'a> Ids<'a> {
             Some(id) => id.clone(),
             None => {
                 self.unknown.insert(Address::organization());
-                "${organization.management_account_id}".to_owned()
+                format!("{PLACEHOLDER}organization.management_account)")
             }
         }
     }
@@ -479,7 +491,7 @@ impl Expansion<'_> {
         self.resources.push(Resource {
             address,
             account: account.map(str::to_owned),
-            spec,
+            spec: Arc::new(spec),
             depends_on,
             unknown,
         });

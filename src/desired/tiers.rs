@@ -3,6 +3,7 @@
 //! security account that may assume exactly those roles.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::{Address, Expansion, GroupSpec, PlannedAccount, PolicySpec, RoleSpec, Spec};
 use crate::blueprint::{Mfa, ResolvedTier, TierName};
@@ -16,21 +17,27 @@ pub(super) fn expand(x: &mut Expansion<'_>, accounts: &[PlannedAccount<'_>]) {
     let path = bp.organization.iam_path.clone();
     let tiers = bp.role_tiers.resolved();
     let security = bp.accounts.security.name.clone();
+    // The documents are the same in every account (they name the account through the policy
+    // variable `${aws:PrincipalAccount}`), so each is built once and shared.
+    let security_id = x.ids.account(&security);
+    let org_id = x.ids.organization();
+    let trust_unknown = x.ids.take_unknown();
+    let trusts: BTreeMap<TierName, Arc<PolicyDocument>> = tiers
+        .iter()
+        .map(|t| (t.tier, Arc::new(trust(t, &security_id, &org_id))))
+        .collect();
+    let guardrails = Arc::new(guardrails(&path));
+    let boundary_arn = format!("arn:aws:iam::{THIS_ACCOUNT}:policy{path}{BOUNDARY}");
+    let keeper = Arc::new(keeper(&path, &boundary_arn));
+    let boundary_document = Arc::new(boundary_document(&path));
     let mut grants: BTreeMap<TierName, Vec<String>> = BTreeMap::new();
     for account in accounts {
         let Some(env) = account.environment else {
             continue;
         };
         let applying: Vec<&ResolvedTier> = tiers.iter().filter(|t| t.scope.includes(env)).collect();
-        if applying.is_empty() {
-            continue;
-        }
-        let id = x.ids.account(&account.name);
-        let boundary_arn = format!("arn:aws:iam::{id}:policy{path}{BOUNDARY}");
-        let needs_boundary = applying.iter().any(|t| t.tier == TierName::Keeper);
         let boundary = Address::policy(&account.name, BOUNDARY);
-        if needs_boundary {
-            let document = boundary_document(&id, &path);
+        if applying.iter().any(|t| t.tier == TierName::Keeper) {
             let tags = x.tags(&[]);
             x.push(
                 boundary.clone(),
@@ -38,7 +45,7 @@ pub(super) fn expand(x: &mut Expansion<'_>, accounts: &[PlannedAccount<'_>]) {
                 Spec::IamPolicy(PolicySpec {
                     name: BOUNDARY.to_owned(),
                     path: path.clone(),
-                    document,
+                    document: boundary_document.clone(),
                     tags,
                 }),
                 vec![Address::account(&account.name)],
@@ -46,28 +53,27 @@ pub(super) fn expand(x: &mut Expansion<'_>, accounts: &[PlannedAccount<'_>]) {
         }
         for tier in applying {
             let mut depends_on = vec![Address::account(&account.name), Address::account(&security)];
-            let security_id = x.ids.account(&security);
-            let org_id = x.ids.organization();
             let mut inline = BTreeMap::new();
             match tier.tier {
                 TierName::Tinker => {
-                    inline.insert("lz-guardrails".to_owned(), guardrails(&id, &path));
+                    inline.insert("lz-guardrails".to_owned(), guardrails.clone());
                 }
                 TierName::Keeper => {
-                    inline.insert("lz-keeper".to_owned(), keeper(&id, &path, &boundary_arn));
+                    inline.insert("lz-keeper".to_owned(), keeper.clone());
                     depends_on.push(boundary.clone());
                 }
                 _ => {}
             }
             let mut tags = x.tags(&[]);
             tags.insert("lz:tier".to_owned(), tier.tier.key().to_owned());
+            x.ids.note(&trust_unknown);
             x.push(
                 Address::role(&account.name, &tier.role_name),
                 Some(&account.name),
                 Spec::IamRole(RoleSpec {
                     name: tier.role_name.clone(),
                     path: path.clone(),
-                    trust_policy: trust(tier, &security_id, &org_id),
+                    trust_policy: trusts[&tier.tier].clone(),
                     managed_policies: tier.managed_policies.iter().cloned().collect(),
                     inline_policies: inline,
                     permissions_boundary: None,
@@ -110,13 +116,16 @@ pub(super) fn expand(x: &mut Expansion<'_>, accounts: &[PlannedAccount<'_>]) {
                 path: path.clone(),
                 inline_policies: BTreeMap::from([(
                     "lz-assume".to_owned(),
-                    PolicyDocument::new(vec![allow]),
+                    Arc::new(PolicyDocument::new(vec![allow])),
                 )]),
             }),
             depends_on,
         );
     }
 }
+
+/// The IAM policy variable for the account of whoever the policy applies to.
+const THIS_ACCOUNT: &str = "${aws:PrincipalAccount}";
 
 /// The trust policy of a tier role: only the security account, only from this organization,
 /// with MFA (no older than the session may last) where the tier requires it.
@@ -125,7 +134,7 @@ pub(crate) fn trust(tier: &ResolvedTier, security_id: &str, org_id: &str) -> Pol
         .sid("TrustSecurityAccount")
         .principal(Principal::aws([format!("arn:aws:iam::{security_id}:root")]))
         .actions(["sts:AssumeRole", "sts:TagSession"])
-        .condition("StringEquals", "aws:PrincipalOrgID", [org_id]);
+        .condition("StringEquals", "aws:PrincipalOrgID", [org_id.to_owned()]);
     if tier.mfa == Mfa::Required {
         statement = statement
             .condition("Bool", "aws:MultiFactorAuthPresent", ["true"])
@@ -139,21 +148,21 @@ pub(crate) fn trust(tier: &ResolvedTier, security_id: &str, org_id: &str) -> Pol
 }
 
 /// What every landing zone resource in a member account is, for denies.
-fn protected(account_id: &str, path: &str) -> Vec<String> {
+fn protected(path: &str) -> Vec<String> {
     vec![
-        format!("arn:aws:iam::{account_id}:role{path}*"),
-        format!("arn:aws:iam::{account_id}:policy{path}*"),
+        format!("arn:aws:iam::{THIS_ACCOUNT}:role{path}*"),
+        format!("arn:aws:iam::{THIS_ACCOUNT}:policy{path}*"),
     ]
 }
 
 /// `tinker` deploys with PowerUserAccess; this keeps it off the landing zone's own roles and
 /// policies and out of the organization.
-fn guardrails(account_id: &str, path: &str) -> PolicyDocument {
+fn guardrails(path: &str) -> PolicyDocument {
     PolicyDocument::new(vec![
         Statement::deny()
             .sid("DenyLandingZoneIam")
             .actions(["iam:*"])
-            .resources(protected(account_id, path)),
+            .resources(protected(path)),
         Statement::deny()
             .sid("DenyLeavingOrganization")
             .actions(["organizations:LeaveOrganization"])
@@ -172,7 +181,7 @@ fn guardrails(account_id: &str, path: &str) -> PolicyDocument {
 
 /// `keeper` may create and change roles and users only with the boundary attached, may pass
 /// only roles outside the landing zone's path, and may not touch the landing zone's own IAM.
-fn keeper(account_id: &str, path: &str, boundary_arn: &str) -> PolicyDocument {
+fn keeper(path: &str, boundary_arn: &str) -> PolicyDocument {
     PolicyDocument::new(vec![
         Statement::allow()
             .sid("ReadIam")
@@ -199,10 +208,14 @@ fn keeper(account_id: &str, path: &str, boundary_arn: &str) -> PolicyDocument {
                 "iam:DeleteUserPolicy",
             ])
             .resources([
-                format!("arn:aws:iam::{account_id}:role/*"),
-                format!("arn:aws:iam::{account_id}:user/*"),
+                format!("arn:aws:iam::{THIS_ACCOUNT}:role/*"),
+                format!("arn:aws:iam::{THIS_ACCOUNT}:user/*"),
             ])
-            .condition("StringEquals", "iam:PermissionsBoundary", [boundary_arn]),
+            .condition(
+                "StringEquals",
+                "iam:PermissionsBoundary",
+                [boundary_arn.to_owned()],
+            ),
         Statement::allow()
             .sid("ManageUnboundedAttributes")
             .actions([
@@ -221,18 +234,18 @@ fn keeper(account_id: &str, path: &str, boundary_arn: &str) -> PolicyDocument {
                 "iam:DeletePolicyVersion",
             ])
             .resources([
-                format!("arn:aws:iam::{account_id}:role/*"),
-                format!("arn:aws:iam::{account_id}:user/*"),
-                format!("arn:aws:iam::{account_id}:policy/*"),
+                format!("arn:aws:iam::{THIS_ACCOUNT}:role/*"),
+                format!("arn:aws:iam::{THIS_ACCOUNT}:user/*"),
+                format!("arn:aws:iam::{THIS_ACCOUNT}:policy/*"),
             ]),
         Statement::allow()
             .sid("PassOwnRoles")
             .actions(["iam:PassRole"])
-            .resources([format!("arn:aws:iam::{account_id}:role/*")]),
+            .resources([format!("arn:aws:iam::{THIS_ACCOUNT}:role/*")]),
         Statement::deny()
             .sid("DenyLandingZoneIam")
             .actions(["iam:*"])
-            .resources(protected(account_id, path)),
+            .resources(protected(path)),
         Statement::deny()
             .sid("DenyRemovingBoundary")
             .actions([
@@ -243,13 +256,13 @@ fn keeper(account_id: &str, path: &str, boundary_arn: &str) -> PolicyDocument {
         Statement::deny()
             .sid("DenyPassingLandingZoneRoles")
             .actions(["iam:PassRole"])
-            .resources([format!("arn:aws:iam::{account_id}:role{path}*")]),
+            .resources([format!("arn:aws:iam::{THIS_ACCOUNT}:role{path}*")]),
     ])
 }
 
 /// The boundary every role `keeper` creates must carry: everything but IAM, Organizations and
 /// account administration, and never the landing zone's own resources.
-fn boundary_document(account_id: &str, path: &str) -> PolicyDocument {
+fn boundary_document(path: &str) -> PolicyDocument {
     let denied: BTreeSet<&str> = ["iam:*", "organizations:*", "account:*"].into();
     PolicyDocument::new(vec![
         Statement::allow()
@@ -263,6 +276,6 @@ fn boundary_document(account_id: &str, path: &str) -> PolicyDocument {
         Statement::deny()
             .sid("DenyLandingZoneIam")
             .actions(["iam:*"])
-            .resources(protected(account_id, path)),
+            .resources(protected(path)),
     ])
 }

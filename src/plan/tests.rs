@@ -17,7 +17,7 @@ fn known(bp: &Blueprint) -> Known {
     };
     let desired = expand(bp, &Known::default());
     for (n, r) in desired.resources.iter().enumerate() {
-        if let Spec::Account(a) = &r.spec {
+        if let Spec::Account(a) = r.spec.as_ref() {
             known
                 .account_ids
                 .insert(a.name.clone(), format!("{:012}", 500 + n));
@@ -28,26 +28,7 @@ fn known(bp: &Blueprint) -> Known {
 
 /// An actual state that is exactly the desired one.
 fn mirror(desired: &Desired, known: &Known) -> Actual {
-    let mut actual = Actual {
-        management_account_id: known.management_account_id.clone(),
-        ..Actual::default()
-    };
-    for r in &desired.resources {
-        let id = match &r.spec {
-            Spec::Organization(_) => known.organization_id.clone(),
-            Spec::Account(a) => known.account_ids.get(&a.name).cloned(),
-            _ => Some(format!("id-{}", r.address)),
-        };
-        actual.resources.insert(
-            r.address.clone(),
-            Observed {
-                id,
-                spec: r.spec.clone(),
-                creating: None,
-            },
-        );
-    }
-    actual
+    Actual::as_if_applied(desired, known)
 }
 
 fn setup() -> (Desired, Actual) {
@@ -65,7 +46,7 @@ fn spec_mut<'a>(actual: &'a mut Actual, address: &str) -> &'a mut Spec {
         .find(|a| a.as_str() == address)
         .cloned()
         .unwrap_or_else(|| panic!("no {address}"));
-    &mut actual.resources.get_mut(&address).unwrap().spec
+    Arc::make_mut(&mut actual.resources.get_mut(&address).unwrap().spec)
 }
 
 fn only_change(plan: &Plan) -> &Change {
@@ -214,8 +195,11 @@ fn policy_documents_compare_by_meaning() {
         percent_encoding::NON_ALPHANUMERIC,
     )
     .to_string();
-    role.trust_policy = crate::policy::PolicyDocument::parse(&encoded).unwrap();
-    role.trust_policy.statements[0].action.0.reverse();
+    role.trust_policy = Arc::new(crate::policy::PolicyDocument::parse(&encoded).unwrap());
+    Arc::make_mut(&mut role.trust_policy).statements[0]
+        .action
+        .0
+        .reverse();
     assert!(!plan(&desired, &actual).has_changes());
 }
 
@@ -224,7 +208,7 @@ fn each_kind_of_role_drift_is_an_update_of_that_attribute() {
     type Drift = fn(&mut crate::desired::RoleSpec);
     let cases: [(&str, Drift); 5] = [
         ("trust_policy", |r| {
-            r.trust_policy.statements[0]
+            Arc::make_mut(&mut r.trust_policy).statements[0]
                 .condition
                 .remove("Bool")
                 .map(drop)
@@ -289,7 +273,7 @@ fn bucket_and_trail_drift() {
 fn an_ou_left_behind_is_kept_unless_deletion_is_allowed_and_it_is_empty() {
     let (mut desired, mut actual) = setup();
     let mut old = actual.resources[&Address::ou("Dev")].clone();
-    let Spec::OrganizationalUnit(ou) = &mut old.spec else {
+    let Spec::OrganizationalUnit(ou) = Arc::make_mut(&mut old.spec) else {
         panic!()
     };
     ou.name = "Sandbox".to_owned();
@@ -339,7 +323,7 @@ fn accounts_are_never_deleted() {
         Kind::Account,
     ]);
     let mut gone = actual.resources[&Address::account("lumo-dev")].clone();
-    let Spec::Account(a) = &mut gone.spec else {
+    let Spec::Account(a) = Arc::make_mut(&mut gone.spec) else {
         panic!()
     };
     a.name = "old-customer-dev".to_owned();

@@ -1,1 +1,6 @@
+//! Integration tests, in one binary so the AWS SDK is linked once. Tests that need AWS start
+//! their own `moto_server` (see `support`).
 
+mod cli;
+mod harness;
+mod support;

@@ -1,0 +1,161 @@
+//! The `lz` binary as a user runs it: exit codes, what goes to stdout and stderr.
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::process::{Command, Output};
+
+use crate::support::repo_path;
+
+fn lz(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lz"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run lz")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn shipped_blueprints_are_valid() {
+    for name in ["acme", "northwind"] {
+        let path = repo_path(&format!("blueprints/{name}.yaml"));
+        let out = lz(&["validate", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("is valid"));
+    }
+}
+
+#[test]
+fn a_broken_blueprint_lists_every_problem_and_touches_nothing() {
+    // Any AWS call would have to come here: nothing may.
+    let trap = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    trap.set_nonblocking(true).unwrap();
+    let dir = tempdir();
+    let file = dir.join("broken.yaml");
+    let acme = std::fs::read_to_string(repo_path("blueprints/acme.yaml")).unwrap();
+    let broken = acme
+        .replace("home_region: eu-west-3", "home_region: paris")
+        .replace(
+            "environments: [dev, preprod, prod]",
+            "environments: [dev, staging, prod]",
+        )
+        .replace("retention_days: 400", "retention_days: 100\n  colour: red");
+    std::fs::write(&file, broken).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lz"))
+        .args(["plan", file.to_str().unwrap()])
+        .env(
+            "AWS_ENDPOINT_URL",
+            format!("http://{}", trap.local_addr().unwrap()),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    let f = file.display();
+    for line in [
+        format!("{f}:5:14: home_region: `paris` is not an AWS region name"),
+        format!("{f}:18:33: customers.lumo.environments[1]: environment `staging` is not defined"),
+        format!("{f}:27:3: audit_log.colour: unknown field `colour`"),
+        format!(
+            "{f}:29:21: audit_log.object_lock_days: the object lock retention (365 days) is longer than the lifecycle retention (100 days)"
+        ),
+    ] {
+        assert!(stderr.contains(&line), "missing {line:?} in:\n{stderr}");
+    }
+    assert!(
+        stderr.contains("has 4 problems; nothing was changed"),
+        "{stderr}"
+    );
+    assert!(text(&out.stdout).is_empty());
+    assert!(
+        trap.accept().is_err(),
+        "lz made a network call for an invalid blueprint"
+    );
+}
+
+#[test]
+fn a_missing_file_is_a_clear_error() {
+    let out = lz(&["validate", "no/such/blueprint.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("error: cannot read no/such/blueprint.yaml: "),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn plan_against_an_empty_organization() {
+    let acme = repo_path("blueprints/acme.yaml");
+    let acme = acme.to_str().unwrap();
+    let out = lz(&["plan", acme, "--assume-empty"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    let org = stdout
+        .find("+ organization organization")
+        .expect("organization");
+    let ou = stdout.find("+ organizational_unit ou.Prod").expect("an OU");
+    let account = stdout
+        .find("+ account account.lumo-prod")
+        .expect("an account");
+    let role = stdout
+        .find("+ iam_role role.lumo-prod.lz-watcher")
+        .expect("a role");
+    let trail = stdout
+        .find("+ cloudtrail_trail trail.org")
+        .expect("the trail");
+    assert!(org < ou && ou < account && account < role && role < trail);
+    assert!(
+        stdout.ends_with("Plan: 42 to create, 0 to update, 0 to delete.\n"),
+        "{stdout}"
+    );
+
+    let detailed = lz(&["plan", acme, "--assume-empty", "--detailed-exitcode"]);
+    assert_eq!(detailed.status.code(), Some(2));
+}
+
+#[test]
+fn the_json_plan_is_the_same_plan() {
+    let acme = repo_path("blueprints/acme.yaml");
+    let dir = tempdir();
+    let saved = dir.join("plan.json");
+    let out = lz(&[
+        "plan",
+        acme.to_str().unwrap(),
+        "--assume-empty",
+        "--json",
+        "--out",
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&saved).unwrap()).unwrap();
+    assert_eq!(printed, file);
+    assert_eq!(printed["format_version"], "1.0");
+    assert_eq!(printed["summary"]["create"], 42);
+    let changes = printed["resource_changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 42);
+    assert!(changes.iter().all(|c| c["action"] == "create"));
+    assert_eq!(changes[0]["address"], "organization");
+}
+
+#[test]
+fn schema_is_json_schema_for_editors() {
+    let out = lz(&["schema"]);
+    assert_eq!(out.status.code(), Some(0));
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(schema["title"], "landing-zone blueprint");
+    assert!(schema["properties"]["customers"].is_object());
+    assert_eq!(schema["additionalProperties"], false);
+}
+
+/// A fresh directory under the target dir, for files a test writes.
+fn tempdir() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("lz-it-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
