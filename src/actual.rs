@@ -40,6 +40,8 @@ pub struct UnmanagedAccount {
 pub struct Actual {
     /// The management account's id, when there is an organization.
     pub management_account_id: Option<String>,
+    /// The id of the organization's root.
+    pub root_id: Option<String>,
     /// The resources found, by address.
     pub resources: BTreeMap<Address, Observed>,
     /// Accounts of the organization that the blueprint does not name.

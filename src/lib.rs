@@ -34,8 +34,11 @@
 #![deny(missing_docs)]
 
 pub mod actual;
+pub mod apply;
+pub mod aws;
 pub mod blueprint;
 pub mod desired;
+pub mod discover;
 pub mod plan;
 pub mod policy;
 pub mod render;

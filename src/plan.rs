@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::actual::{Actual, Observed};
+use crate::blueprint::Blueprint;
 use crate::desired::{
     Address, BLUEPRINT_TAG, Desired, Kind, OWNER_TAG, OWNER_VALUE, Resource, Spec, Tags,
 };
@@ -25,6 +26,9 @@ use crate::policy::PolicyDocument;
 
 /// The version of the JSON plan document.
 pub const FORMAT_VERSION: &str = "1.0";
+
+/// This build's version, recorded in every plan.
+pub const LZ_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// What happens to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -128,6 +132,8 @@ impl Summary {
 pub struct Plan {
     /// [`FORMAT_VERSION`].
     pub format_version: String,
+    /// The version of lz that made the plan; only the same version applies it.
+    pub lz_version: String,
     /// The blueprint's name.
     pub blueprint: String,
     /// The fingerprint of the actual state the plan was made against.
@@ -142,6 +148,9 @@ pub struct Plan {
     /// Resources owned by another blueprint; apply refuses while there are any.
     #[serde(default)]
     pub conflicts: Vec<Conflict>,
+    /// The blueprint the plan was made from, so that a saved plan can be applied on its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<Blueprint>,
 }
 
 impl Plan {
@@ -294,12 +303,14 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Plan {
     }
     Plan {
         format_version: FORMAT_VERSION.to_owned(),
+        lz_version: LZ_VERSION.to_owned(),
         blueprint: desired.blueprint.clone(),
         fingerprint: actual.fingerprint(),
         summary,
         resource_changes: changes,
         notes,
         conflicts,
+        configuration: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The commands. Each module holds one command's arguments and its `exec`, which turns them
 //! into library calls; clap types stay in this module tree.
 
+mod apply;
 mod plan;
 mod validate;
 
@@ -18,6 +19,9 @@ pub struct Args {
     /// More logging on stderr (-v info, -vv debug); `RUST_LOG` overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Print the AWS requests sent, by operation, on stderr when done.
+    #[arg(long, global = true)]
+    stats: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -26,19 +30,65 @@ enum Command {
     Validate(validate::Args),
     /// Show what apply would change, without changing anything.
     Plan(plan::Args),
+    /// Make the changes: from a blueprint (after confirmation) or from a saved plan.
+    Apply(apply::Args),
     /// Print the blueprint's JSON Schema, for editors.
     Schema,
 }
 
 /// Runs a command and returns the process exit code.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let session = Session { stats: args.stats };
     match args.command {
         Command::Validate(a) => validate::exec(a),
-        Command::Plan(a) => plan::exec(a),
+        Command::Plan(a) => plan::exec(a, &session),
+        Command::Apply(a) => apply::exec(a, &session),
         Command::Schema => {
             let schema = landing_zone::Blueprint::json_schema();
             println!("{}", serde_json::to_string_pretty(&schema)?);
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// What the commands that talk to AWS share.
+pub struct Session {
+    stats: bool,
+}
+
+impl Session {
+    /// Runs async work on a runtime made for it.
+    pub fn block_on<T>(
+        &self,
+        work: impl std::future::Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(work)
+    }
+
+    /// The AWS clients from the standard configuration, counting requests with `--stats`.
+    pub async fn aws(&self) -> landing_zone::aws::Aws {
+        let aws = landing_zone::aws::Aws::from_environment().await;
+        if self.stats {
+            landing_zone::aws::Aws::new(
+                aws.config().clone(),
+                Some(landing_zone::aws::RequestLog::new()),
+            )
+        } else {
+            aws
+        }
+    }
+
+    /// With `--stats`, prints the requests sent.
+    pub fn report(&self, aws: &landing_zone::aws::Aws) {
+        let Some(log) = aws.requests() else { return };
+        let counts = log.counts();
+        let writes: usize = log.writes().values().sum();
+        eprintln!("AWS requests: {} ({} writes)", log.total(), writes);
+        for (operation, n) in counts {
+            eprintln!("  {n:>6}  {operation}");
         }
     }
 }

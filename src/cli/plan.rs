@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use landing_zone::{Actual, expand, plan, render};
+use landing_zone::{Actual, Blueprint, Plan, expand, plan, render};
+
+use super::Session;
 
 /// Arguments of `lz plan`.
 #[derive(Debug, clap::Args)]
@@ -25,20 +27,24 @@ pub struct Args {
     assume_empty: bool,
 }
 
-pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
+pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
     let blueprint = super::load(&args.file)?;
-    anyhow::ensure!(
-        args.assume_empty,
-        "reading the live organization is not available in this build; pass --assume-empty"
-    );
-    let actual = Actual::empty();
-    let desired = expand(&blueprint, &actual.known());
-    let plan = plan(&desired, &actual);
+    let plan = if args.assume_empty {
+        planned(&blueprint, &Actual::empty())
+    } else {
+        session.block_on(async {
+            let aws = session.aws().await;
+            let actual = landing_zone::discover::discover(&aws, &blueprint)
+                .await
+                .context("cannot read the organization")?;
+            session.report(&aws);
+            anyhow::Ok(planned(&blueprint, &actual))
+        })?
+    };
     if let Some(out) = &args.out {
-        let file = std::fs::File::create(out)
+        std::fs::File::create(out)
             .and_then(|file| render::write_json(&plan, file))
-            .with_context(|| format!("cannot write the plan to {}", out.display()));
-        file?;
+            .with_context(|| format!("cannot write the plan to {}", out.display()))?;
     }
     let stdout = std::io::stdout().lock();
     if args.json {
@@ -52,4 +58,11 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The plan, carrying its blueprint so that a saved plan can be applied on its own.
+pub fn planned(blueprint: &Blueprint, actual: &Actual) -> Plan {
+    let mut plan = plan(&expand(blueprint, &actual.known()), actual);
+    plan.configuration = Some(blueprint.clone());
+    plan
 }

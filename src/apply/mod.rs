@@ -1,0 +1,444 @@
+//! Apply: the effects of a plan, in rounds, until the organization matches the blueprint.
+//!
+//! A round discovers, expands, plans, and performs the plan's changes in waves: each wave holds
+//! the changes whose dependencies are all done, run with bounded concurrency. A change that
+//! needs an id that does not exist yet (a role in an account being created) waits for the next
+//! round, which starts from a fresh discovery and so sees the new ids. Every step re-checks
+//! what it is about to change before it writes, and is written so that running it again after
+//! a crash finishes the job rather than repeating it. Apply ends with a last discovery and
+//! plan: what it reports as remaining is what did not converge.
+
+mod organizations;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::{StreamExt, stream};
+use tokio::sync::Semaphore;
+
+use crate::actual::Actual;
+use crate::aws::{Aws, CallError};
+use crate::blueprint::Blueprint;
+use crate::desired::{Address, Kind, Spec};
+use crate::discover::{DiscoverError, discover};
+use crate::plan::{Action, Change, Conflict, Plan, plan};
+
+/// A callback for [`Event`]s.
+pub type EventHandler = Arc<dyn Fn(&Event) + Send + Sync>;
+
+/// How apply runs.
+#[derive(Clone)]
+pub struct ApplyOptions {
+    /// How many changes run at once within a wave.
+    pub parallelism: usize,
+    /// How many discover-plan-apply rounds at most (one per level of ids that must exist first).
+    pub max_rounds: usize,
+    /// How account creations are polled.
+    pub polling: Polling,
+    /// Stop, as if the process had died, after this many write requests. For tests of what a
+    /// crash leaves behind; `None` in normal use.
+    pub stop_after_writes: Option<usize>,
+    /// Called as apply progresses.
+    pub on_event: Option<EventHandler>,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            parallelism: 4,
+            max_rounds: 4,
+            polling: Polling::default(),
+            stop_after_writes: None,
+            on_event: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for ApplyOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplyOptions")
+            .field("parallelism", &self.parallelism)
+            .field("max_rounds", &self.max_rounds)
+            .field("polling", &self.polling)
+            .field("stop_after_writes", &self.stop_after_writes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Backoff for polling an asynchronous operation (CreateAccount).
+#[derive(Debug, Clone, Copy)]
+pub struct Polling {
+    /// The first wait.
+    pub initial: Duration,
+    /// The longest wait between two polls.
+    pub max: Duration,
+    /// When to give up.
+    pub timeout: Duration,
+}
+
+impl Default for Polling {
+    fn default() -> Self {
+        Polling {
+            initial: Duration::from_secs(2),
+            max: Duration::from_secs(20),
+            timeout: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// Progress, for a caller that shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A round begins with this many changes to make.
+    Round {
+        /// 1-based.
+        number: usize,
+        /// Changes planned in it.
+        changes: usize,
+    },
+    /// A change started.
+    Started {
+        /// The resource.
+        address: Address,
+        /// What is done to it.
+        action: Action,
+    },
+    /// A change finished.
+    Finished {
+        /// The resource.
+        address: Address,
+        /// What was done to it.
+        action: Action,
+    },
+    /// A change waits for something in AWS (an account being created).
+    Waiting {
+        /// The resource.
+        address: Address,
+        /// What it waits for.
+        message: String,
+    },
+}
+
+/// What apply did.
+#[derive(Debug, Clone)]
+pub struct ApplyReport {
+    /// Every change made, in the order they finished.
+    pub applied: Vec<(Address, Action)>,
+    /// Rounds run.
+    pub rounds: usize,
+    /// The plan made after the last round: empty when the organization matches the blueprint.
+    pub remaining: Plan,
+}
+
+/// Why apply stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// Reading the organization failed.
+    #[error(transparent)]
+    Discover(#[from] DiscoverError),
+    /// Resources belong to another landing zone.
+    #[error("{} resource(s) belong to another landing zone; nothing was changed: {}", .0.len(), .0.iter().map(|c| c.message.as_str()).collect::<Vec<_>>().join("; "))]
+    Conflicts(Vec<Conflict>),
+    /// A saved plan no longer matches the organization.
+    #[error(
+        "the saved plan was made against a different state of the organization (plan {saved}, now {now}); nothing was changed. Run `lz plan` again and review the new plan"
+    )]
+    StalePlan {
+        /// The fingerprint in the plan.
+        saved: String,
+        /// The fingerprint now.
+        now: String,
+    },
+    /// A saved plan from another version of lz.
+    #[error(
+        "the saved plan was made by lz {saved}, this is lz {running}; plan again with this version"
+    )]
+    OtherVersion {
+        /// The version that made the plan.
+        saved: String,
+        /// This version.
+        running: String,
+    },
+    /// A saved plan without the blueprint it was made from.
+    #[error(
+        "the saved plan does not include its blueprint (`configuration`); plan again with `lz plan --out`"
+    )]
+    NoConfiguration,
+    /// A change failed.
+    #[error("{address}: {action:?} failed")]
+    Step {
+        /// The resource.
+        address: Address,
+        /// What was being done.
+        action: Action,
+        /// Why it failed.
+        #[source]
+        source: StepError,
+    },
+    /// Stopped by [`ApplyOptions::stop_after_writes`].
+    #[error("stopped after {0} write request(s), as asked")]
+    Interrupted(usize),
+}
+
+/// Why one change failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// An AWS call failed.
+    #[error(transparent)]
+    Aws(#[from] CallError),
+    /// AWS could not create an account.
+    #[error("AWS could not create account `{account}`: {reason}")]
+    AccountCreationFailed {
+        /// The account's name.
+        account: String,
+        /// AWS's reason, such as `EMAIL_ALREADY_EXISTS`.
+        reason: String,
+    },
+    /// An account creation did not finish in time.
+    #[error(
+        "account `{account}` was still being created after {waited:?} (request {request}); run apply again later to finish"
+    )]
+    CreationTimedOut {
+        /// The account's name.
+        account: String,
+        /// The creation request.
+        request: String,
+        /// How long apply waited.
+        waited: Duration,
+    },
+    /// What the change needs is not so in AWS any more.
+    #[error("{0}")]
+    Precondition(String),
+    /// lz cannot make this change; a person must.
+    #[error("{0}")]
+    Unsupported(String),
+    /// Stopped on purpose (see [`ApplyOptions::stop_after_writes`]).
+    #[error("interrupted")]
+    Interrupted,
+}
+
+/// What steps share within one apply: ids learned on the way, and the write budget.
+pub(crate) struct Live {
+    root_id: Mutex<Option<String>>,
+    ou_ids: Mutex<HashMap<String, String>>,
+    writes: AtomicUsize,
+    stop_after: Option<usize>,
+    account_creations: Semaphore,
+    access_role: String,
+    options: ApplyOptions,
+}
+
+/// How many account creations AWS lets an organization have in progress at once.
+pub const CONCURRENT_ACCOUNT_CREATIONS: usize = 5;
+
+impl Live {
+    fn new(options: &ApplyOptions, blueprint: &Blueprint) -> Live {
+        Live {
+            root_id: Mutex::new(None),
+            ou_ids: Mutex::new(HashMap::new()),
+            writes: AtomicUsize::new(0),
+            stop_after: options.stop_after_writes,
+            account_creations: Semaphore::new(CONCURRENT_ACCOUNT_CREATIONS),
+            access_role: blueprint.organization.access_role.clone(),
+            options: options.clone(),
+        }
+    }
+
+    /// Learns the ids a fresh discovery knows.
+    fn learn(&self, actual: &Actual) {
+        if let Some(root) = &actual.root_id {
+            *self.root_id.lock().expect("not poisoned") = Some(root.clone());
+        }
+        let mut ous = self.ou_ids.lock().expect("not poisoned");
+        for observed in actual.resources.values() {
+            if let (Spec::OrganizationalUnit(ou), Some(id)) = (observed.spec.as_ref(), &observed.id)
+            {
+                ous.insert(ou.name.clone(), id.clone());
+            }
+        }
+    }
+
+    /// The role CreateAccount makes in new accounts, and lz assumes in them.
+    pub(crate) fn access_role(&self) -> &str {
+        &self.access_role
+    }
+
+    /// Counts a write about to be sent; refuses once the test budget is spent.
+    pub(crate) fn write(&self) -> Result<(), StepError> {
+        let n = self.writes.fetch_add(1, Ordering::SeqCst);
+        match self.stop_after {
+            Some(limit) if n >= limit => Err(StepError::Interrupted),
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn event(&self, event: Event) {
+        if let Some(on_event) = &self.options.on_event {
+            on_event(&event);
+        }
+    }
+}
+
+/// Applies `blueprint` to the organization. With `saved`, the plan a person reviewed: apply
+/// refuses it if the organization changed since, and makes no change it did not show.
+pub async fn apply(
+    aws: &Aws,
+    blueprint: &Blueprint,
+    saved: Option<&Plan>,
+    options: ApplyOptions,
+) -> Result<ApplyReport, ApplyError> {
+    let allowed: Option<BTreeSet<Address>> =
+        saved.map(|p| p.changes().map(|c| c.address.clone()).collect());
+    if let Some(saved) = saved
+        && saved.lz_version != crate::plan::LZ_VERSION
+    {
+        return Err(ApplyError::OtherVersion {
+            saved: saved.lz_version.clone(),
+            running: crate::plan::LZ_VERSION.to_owned(),
+        });
+    }
+    let live = Live::new(&options, blueprint);
+    let mut report = ApplyReport {
+        applied: Vec::new(),
+        rounds: 0,
+        remaining: plan(
+            &crate::expand(blueprint, &Actual::empty().known()),
+            &Actual::empty(),
+        ),
+    };
+    for round in 1..=options.max_rounds.max(1) {
+        let actual = discover(aws, blueprint).await?;
+        let current = plan(&crate::expand(blueprint, &actual.known()), &actual);
+        if round == 1
+            && let Some(saved) = saved
+            && saved.fingerprint != current.fingerprint
+        {
+            return Err(ApplyError::StalePlan {
+                saved: saved.fingerprint.clone(),
+                now: current.fingerprint.clone(),
+            });
+        }
+        if !current.conflicts.is_empty() {
+            return Err(ApplyError::Conflicts(current.conflicts.clone()));
+        }
+        let steps: Vec<&Change> = current
+            .changes()
+            .filter(|c| allowed.as_ref().is_none_or(|a| a.contains(&c.address)))
+            .collect();
+        report.remaining = current.clone();
+        if steps.is_empty() {
+            return Ok(report);
+        }
+        report.rounds = round;
+        live.learn(&actual);
+        live.event(Event::Round {
+            number: round,
+            changes: steps.len(),
+        });
+        let done = run_round(aws, &live, &steps, &mut report).await?;
+        if done == 0 {
+            break; // nothing could be done: the rest waits on something that is not coming
+        }
+    }
+    let actual = discover(aws, blueprint).await?;
+    report.remaining = plan(&crate::expand(blueprint, &actual.known()), &actual);
+    Ok(report)
+}
+
+/// Runs one round's changes in dependency waves; returns how many were made.
+async fn run_round(
+    aws: &Aws,
+    live: &Live,
+    steps: &[&Change],
+    report: &mut ApplyReport,
+) -> Result<usize, ApplyError> {
+    let index: HashMap<&Address, usize> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (&c.address, i))
+        .collect();
+    // Steps come in dependency order, so one pass settles each step's wave and whether it must
+    // wait for a later round (it needs an unknown id, or depends on a step that waits).
+    let mut wave = vec![0usize; steps.len()];
+    let mut deferred = vec![false; steps.len()];
+    for (i, change) in steps.iter().enumerate() {
+        deferred[i] = !change.unknown.is_empty();
+        for dep in &change.depends_on {
+            if let Some(&j) = index.get(dep) {
+                wave[i] = wave[i].max(wave[j] + 1);
+                deferred[i] |= deferred[j];
+            }
+        }
+    }
+    let waves = wave.iter().copied().max().unwrap_or(0);
+    let mut done = 0;
+    for w in 0..=waves {
+        let batch: Vec<&Change> = (0..steps.len())
+            .filter(|&i| wave[i] == w && !deferred[i])
+            .map(|i| steps[i])
+            .collect();
+        if batch.is_empty() {
+            continue;
+        }
+        let results: Vec<(Address, Action, Result<(), StepError>)> = stream::iter(batch)
+            .map(|change| async move {
+                live.event(Event::Started {
+                    address: change.address.clone(),
+                    action: change.action,
+                });
+                let result = step(aws, live, change).await;
+                if result.is_ok() {
+                    live.event(Event::Finished {
+                        address: change.address.clone(),
+                        action: change.action,
+                    });
+                }
+                (change.address.clone(), change.action, result)
+            })
+            .buffer_unordered(live.options.parallelism.max(1))
+            .collect()
+            .await;
+        let mut failure = None;
+        for (address, action, result) in results {
+            match result {
+                Ok(()) => {
+                    done += 1;
+                    report.applied.push((address, action));
+                }
+                Err(StepError::Interrupted) => {
+                    failure.get_or_insert(ApplyError::Interrupted(
+                        live.writes
+                            .load(Ordering::SeqCst)
+                            .min(live.stop_after.unwrap_or(0)),
+                    ));
+                }
+                Err(source) => {
+                    failure.get_or_insert(ApplyError::Step {
+                        address,
+                        action,
+                        source,
+                    });
+                }
+            }
+        }
+        if let Some(failure) = failure {
+            return Err(failure);
+        }
+    }
+    Ok(done)
+}
+
+/// One change, by kind.
+async fn step(aws: &Aws, live: &Live, change: &Change) -> Result<(), StepError> {
+    match change.kind {
+        Kind::Organization => organizations::organization(aws, live, change).await,
+        Kind::OrganizationalUnit => organizations::organizational_unit(aws, live, change).await,
+        Kind::Account => organizations::account(aws, live, change).await,
+        other => Err(StepError::Unsupported(format!(
+            "applying {} resources is not available in this build of lz",
+            other.as_str()
+        ))),
+    }
+}

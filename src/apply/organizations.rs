@@ -1,0 +1,414 @@
+//! Changes to the organization, its OUs and its accounts. Each re-reads what it is about to
+//! change first, so that running it twice, or after a crash, does the work once.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet, ParentType, Tag};
+
+use super::{Event, Live, StepError};
+use crate::aws::{Aws, call};
+use crate::desired::{AccountSpec, OrganizationSpec, OuSpec, Spec, Tags};
+use crate::discover::ROOT;
+use crate::plan::{Action, Change};
+
+fn tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+        .collect()
+}
+
+fn changed(change: &Change, attribute: &str) -> bool {
+    change.action == Action::Create || change.attributes.iter().any(|a| a.name == attribute)
+}
+
+pub(super) async fn organization(aws: &Aws, live: &Live, change: &Change) -> Result<(), StepError> {
+    let Some(Spec::Organization(spec)) = change.after.as_deref() else {
+        return Err(StepError::Unsupported(
+            "the organization is never deleted".to_owned(),
+        ));
+    };
+    let org = &aws.organizations;
+    if change.action == Action::Create {
+        let exists = match org.describe_organization().send().await {
+            Ok(_) => true,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_aws_organizations_not_in_use_exception()) =>
+            {
+                false
+            }
+            Err(e) => return Err(call("organizations.DescribeOrganization")(e).into()),
+        };
+        if !exists {
+            live.write()?;
+            org.create_organization()
+                .feature_set(OrganizationFeatureSet::All)
+                .send()
+                .await
+                .map_err(call("organizations.CreateOrganization"))?;
+        }
+        root_id(aws, live).await?;
+    } else if changed(change, "feature_set") {
+        return Err(StepError::Unsupported(format!(
+            "the organization's feature set is not {}: enabling all features needs every member account to accept a handshake; start it in the AWS Organizations console, then run lz again",
+            spec.feature_set
+        )));
+    }
+    if changed(change, "trusted_services") {
+        enable_services(aws, live, spec).await?;
+    }
+    Ok(())
+}
+
+async fn enable_services(aws: &Aws, live: &Live, spec: &OrganizationSpec) -> Result<(), StepError> {
+    let pages = aws
+        .organizations
+        .list_aws_service_access_for_organization()
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(call("organizations.ListAWSServiceAccessForOrganization"))?;
+    let enabled: Vec<&str> = pages
+        .iter()
+        .flat_map(|p| p.enabled_service_principals())
+        .filter_map(|s| s.service_principal())
+        .collect();
+    for service in spec
+        .trusted_services
+        .iter()
+        .filter(|s| !enabled.contains(&s.as_str()))
+    {
+        live.write()?;
+        aws.organizations
+            .enable_aws_service_access()
+            .service_principal(service)
+            .send()
+            .await
+            .map_err(call("organizations.EnableAWSServiceAccess"))?;
+    }
+    Ok(())
+}
+
+/// The root's id, read once per apply.
+async fn root_id(aws: &Aws, live: &Live) -> Result<String, StepError> {
+    if let Some(id) = live.root_id.lock().expect("not poisoned").clone() {
+        return Ok(id);
+    }
+    let pages = aws
+        .organizations
+        .list_roots()
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(call("organizations.ListRoots"))?;
+    let id = pages
+        .iter()
+        .flat_map(|p| p.roots())
+        .find_map(|r| r.id().map(str::to_owned))
+        .ok_or_else(|| StepError::Precondition("the organization has no root".to_owned()))?;
+    *live.root_id.lock().expect("not poisoned") = Some(id.clone());
+    Ok(id)
+}
+
+/// The id of the top-level OU named `name`, from this apply's memory or from AWS.
+async fn ou_id(aws: &Aws, live: &Live, name: &str) -> Result<Option<String>, StepError> {
+    if let Some(id) = live.ou_ids.lock().expect("not poisoned").get(name) {
+        return Ok(Some(id.clone()));
+    }
+    let root = root_id(aws, live).await?;
+    let pages = aws
+        .organizations
+        .list_organizational_units_for_parent()
+        .parent_id(&root)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(call("organizations.ListOrganizationalUnitsForParent"))?;
+    let id = pages
+        .iter()
+        .flat_map(|p| p.organizational_units())
+        .find(|ou| ou.name() == Some(name))
+        .and_then(|ou| ou.id().map(str::to_owned));
+    if let Some(id) = &id {
+        live.ou_ids
+            .lock()
+            .expect("not poisoned")
+            .insert(name.to_owned(), id.clone());
+    }
+    Ok(id)
+}
+
+pub(super) async fn organizational_unit(
+    aws: &Aws,
+    live: &Live,
+    change: &Change,
+) -> Result<(), StepError> {
+    let org = &aws.organizations;
+    if change.action == Action::Delete {
+        let Some(Spec::OrganizationalUnit(before)) = change.before.as_deref() else {
+            return Ok(());
+        };
+        return delete_ou(aws, live, &before.name, change.id.as_deref()).await;
+    }
+    let Some(Spec::OrganizationalUnit(OuSpec { name, tags: want })) = change.after.as_deref()
+    else {
+        return Ok(());
+    };
+    match ou_id(aws, live, name).await? {
+        None => {
+            let root = root_id(aws, live).await?;
+            live.write()?;
+            let out = org
+                .create_organizational_unit()
+                .parent_id(root)
+                .name(name)
+                .set_tags(Some(tags(want)))
+                .send()
+                .await
+                .map_err(call("organizations.CreateOrganizationalUnit"))?;
+            if let Some(id) = out.organizational_unit.and_then(|ou| ou.id) {
+                live.ou_ids
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(name.clone(), id);
+            }
+        }
+        Some(id) => {
+            // Found (created by an earlier, interrupted run, or adopted): make its tags right.
+            live.write()?;
+            org.tag_resource()
+                .resource_id(id)
+                .set_tags(Some(tags(want)))
+                .send()
+                .await
+                .map_err(call("organizations.TagResource"))?;
+        }
+    }
+    Ok(())
+}
+
+async fn delete_ou(aws: &Aws, live: &Live, name: &str, id: Option<&str>) -> Result<(), StepError> {
+    let Some(id) = id else { return Ok(()) };
+    let org = &aws.organizations;
+    let accounts = org
+        .list_accounts_for_parent()
+        .parent_id(id)
+        .send()
+        .await
+        .map_err(call("organizations.ListAccountsForParent"))?;
+    let children = org
+        .list_organizational_units_for_parent()
+        .parent_id(id)
+        .send()
+        .await
+        .map_err(call("organizations.ListOrganizationalUnitsForParent"))?;
+    if !accounts.accounts().is_empty() || !children.organizational_units().is_empty() {
+        return Err(StepError::Precondition(format!(
+            "organizational unit {name} is not empty any more; it is kept"
+        )));
+    }
+    live.write()?;
+    org.delete_organizational_unit()
+        .organizational_unit_id(id)
+        .send()
+        .await
+        .map_err(call("organizations.DeleteOrganizationalUnit"))?;
+    live.ou_ids.lock().expect("not poisoned").remove(name);
+    Ok(())
+}
+
+pub(super) async fn account(aws: &Aws, live: &Live, change: &Change) -> Result<(), StepError> {
+    let Some(Spec::Account(spec)) = change.after.as_deref() else {
+        return Err(StepError::Unsupported(
+            "lz never closes an account".to_owned(),
+        ));
+    };
+    let id = match (&change.id, change.action) {
+        (Some(id), _) => id.clone(),
+        (None, _) => create_account(aws, live, change, spec).await?,
+    };
+    if changed(change, "ou") {
+        move_account(aws, live, &id, spec).await?;
+    }
+    if change.action != Action::Create && changed(change, "tags") {
+        live.write()?;
+        aws.organizations
+            .tag_resource()
+            .resource_id(&id)
+            .set_tags(Some(tags(&spec.tags)))
+            .send()
+            .await
+            .map_err(call("organizations.TagResource"))?;
+    }
+    Ok(())
+}
+
+/// Creates the account, or finds the creation a previous run started, and waits for it.
+async fn create_account(
+    aws: &Aws,
+    live: &Live,
+    change: &Change,
+    spec: &AccountSpec,
+) -> Result<String, StepError> {
+    let org = &aws.organizations;
+    let _slot = live
+        .account_creations
+        .acquire()
+        .await
+        .map_err(|_| StepError::Interrupted)?;
+    let request = match &change.creating {
+        Some(request) => request.clone(),
+        None => match in_progress(aws, &spec.name).await? {
+            // Started by a run that stopped before discovery could see it.
+            Some(request) => request,
+            None => {
+                live.write()?;
+                let out = org
+                    .create_account()
+                    .email(&spec.email)
+                    .account_name(&spec.name)
+                    .role_name(live.access_role())
+                    .set_tags(Some(tags(&spec.tags)))
+                    .send()
+                    .await
+                    .map_err(call("organizations.CreateAccount"))?;
+                out.create_account_status
+                    .and_then(|s| s.id)
+                    .ok_or_else(|| {
+                        StepError::Precondition("CreateAccount returned no request id".to_owned())
+                    })?
+            }
+        },
+    };
+    wait_for_account(aws, live, change, spec, &request).await
+}
+
+async fn in_progress(aws: &Aws, name: &str) -> Result<Option<String>, StepError> {
+    let pages = aws
+        .organizations
+        .list_create_account_status()
+        .states(CreateAccountState::InProgress)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(call("organizations.ListCreateAccountStatus"))?;
+    Ok(pages
+        .iter()
+        .flat_map(|p| p.create_account_statuses())
+        .find(|s| s.account_name() == Some(name))
+        .and_then(|s| s.id().map(str::to_owned)))
+}
+
+async fn wait_for_account(
+    aws: &Aws,
+    live: &Live,
+    change: &Change,
+    spec: &AccountSpec,
+    request: &str,
+) -> Result<String, StepError> {
+    let polling = live.options.polling;
+    let started = Instant::now();
+    let mut pause = polling.initial;
+    loop {
+        let status = aws
+            .organizations
+            .describe_create_account_status()
+            .create_account_request_id(request)
+            .send()
+            .await
+            .map_err(call("organizations.DescribeCreateAccountStatus"))?
+            .create_account_status
+            .unwrap_or_else(|| {
+                aws_sdk_organizations::types::CreateAccountStatus::builder().build()
+            });
+        match status.state() {
+            Some(CreateAccountState::Succeeded) => {
+                return status.account_id().map(str::to_owned).ok_or_else(|| {
+                    StepError::Precondition(format!(
+                        "account {} was created without an id",
+                        spec.name
+                    ))
+                });
+            }
+            Some(CreateAccountState::Failed) => {
+                return Err(StepError::AccountCreationFailed {
+                    account: spec.name.clone(),
+                    reason: status
+                        .failure_reason()
+                        .map(|r| r.as_str().to_owned())
+                        .unwrap_or_else(|| "no reason given".to_owned()),
+                });
+            }
+            _ if started.elapsed() >= polling.timeout => {
+                return Err(StepError::CreationTimedOut {
+                    account: spec.name.clone(),
+                    request: request.to_owned(),
+                    waited: started.elapsed(),
+                });
+            }
+            _ => {
+                live.event(Event::Waiting {
+                    address: change.address.clone(),
+                    message: format!("account {} is being created", spec.name),
+                });
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(polling.max).max(Duration::from_millis(1));
+            }
+        }
+    }
+}
+
+/// Moves the account into its OU, from wherever it is now.
+async fn move_account(
+    aws: &Aws,
+    live: &Live,
+    id: &str,
+    spec: &AccountSpec,
+) -> Result<(), StepError> {
+    let org = &aws.organizations;
+    let destination = if spec.ou == ROOT {
+        root_id(aws, live).await?
+    } else {
+        ou_id(aws, live, &spec.ou).await?.ok_or_else(|| {
+            StepError::Precondition(format!("organizational unit {} does not exist", spec.ou))
+        })?
+    };
+    let parents = org
+        .list_parents()
+        .child_id(id)
+        .send()
+        .await
+        .map_err(call("organizations.ListParents"))?;
+    let Some(source) = parents
+        .parents()
+        .iter()
+        .find(|p| {
+            matches!(
+                p.r#type(),
+                Some(ParentType::Root | ParentType::OrganizationalUnit)
+            )
+        })
+        .and_then(|p| p.id())
+    else {
+        return Err(StepError::Precondition(format!(
+            "account {} has no parent",
+            spec.name
+        )));
+    };
+    if source == destination {
+        return Ok(());
+    }
+    live.write()?;
+    org.move_account()
+        .account_id(id)
+        .source_parent_id(source)
+        .destination_parent_id(destination)
+        .send()
+        .await
+        .map_err(call("organizations.MoveAccount"))?;
+    Ok(())
+}

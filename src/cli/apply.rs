@@ -1,0 +1,150 @@
+//! `lz apply FILE|PLAN.json`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use landing_zone::apply::{ApplyOptions, Event, EventHandler, apply};
+use landing_zone::plan::Action;
+use landing_zone::{Plan, render};
+
+use super::Session;
+
+/// Arguments of `lz apply`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A blueprint (plans, shows the plan and asks), or a plan saved by `lz plan --out`.
+    file: PathBuf,
+    /// Apply without asking. Needed when there is no terminal to ask on.
+    #[arg(long)]
+    auto_approve: bool,
+    /// How many changes run at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    parallelism: u16,
+}
+
+pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let saved: Option<Plan> = if text.trim_start().starts_with('{') {
+        let plan: Plan = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a plan saved by lz", args.file.display()))?;
+        Some(plan)
+    } else {
+        None
+    };
+    let blueprint = match &saved {
+        Some(plan) => plan.configuration.clone().context(
+            "the saved plan does not include its blueprint; plan again with `lz plan --out`",
+        )?,
+        None => super::load(&args.file)?,
+    };
+    session.block_on(async {
+        let aws = session.aws().await;
+        let reviewed = match saved {
+            Some(plan) => plan,
+            None => {
+                let actual = landing_zone::discover::discover(&aws, &blueprint)
+                    .await
+                    .context("cannot read the organization")?;
+                let plan = super::plan::planned(&blueprint, &actual);
+                let color = super::stdout_color();
+                render::write_human(
+                    &plan,
+                    render::HumanOptions { color },
+                    std::io::stdout().lock(),
+                )?;
+                if !plan.has_changes() {
+                    session.report(&aws);
+                    return Ok(ExitCode::SUCCESS);
+                }
+                if !args.auto_approve {
+                    confirm()?;
+                }
+                plan
+            }
+        };
+        let options = ApplyOptions {
+            parallelism: usize::from(args.parallelism),
+            on_event: Some(progress()),
+            ..ApplyOptions::default()
+        };
+        let result = apply(&aws, &blueprint, Some(&reviewed), options).await;
+        session.report(&aws);
+        let report = result
+            .context("apply stopped; run it again to finish: it picks up where it stopped")?;
+        println!(
+            "\nApply complete: {} change(s) made in {} round(s).",
+            report.applied.len(),
+            report.rounds
+        );
+        if report.remaining.has_changes() {
+            let color = super::stdout_color();
+            render::write_human(
+                &report.remaining,
+                render::HumanOptions { color },
+                std::io::stdout().lock(),
+            )?;
+            bail!("the organization does not match the blueprint yet: the changes above remain");
+        }
+        println!("0 changes remaining. The landing zone matches the blueprint.");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Asks on the terminal; refuses when there is none.
+fn confirm() -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "there is no terminal to confirm on; review the plan and pass --auto-approve, or apply a saved plan"
+        );
+    }
+    print!("\nDo you want to make these changes? Only 'yes' will be accepted: ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.trim() != "yes" {
+        bail!("apply cancelled; nothing was changed");
+    }
+    Ok(())
+}
+
+/// Progress: a bar on a terminal, a line per change otherwise.
+fn progress() -> EventHandler {
+    let bar = if std::io::stderr().is_terminal() {
+        ProgressBar::new(0)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{pos}/{len}] {wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    Arc::new(move |event: &Event| match event {
+        Event::Round { number, changes } => {
+            bar.set_length(bar.length().unwrap_or(0) + *changes as u64);
+            bar.println(format!("Round {number}: {changes} change(s)"));
+        }
+        Event::Started { address, action } => {
+            bar.set_message(format!("{} {address}", verb(*action)))
+        }
+        Event::Finished { address, action } => {
+            bar.inc(1);
+            bar.println(format!("{address}: {} complete", verb(*action)));
+        }
+        Event::Waiting { message, .. } => bar.set_message(message.clone()),
+    })
+}
+
+fn verb(action: Action) -> &'static str {
+    match action {
+        Action::Create => "creation",
+        Action::Update => "update",
+        Action::Adopt => "adoption",
+        Action::Delete => "deletion",
+        Action::NoOp => "nothing",
+    }
+}

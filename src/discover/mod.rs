@@ -1,0 +1,173 @@
+//! Discovery: reading the live organization, never writing.
+//!
+//! Two halves, kept apart so the second can be tested with plain data: [`organizations`]
+//! reads an inventory of what exists (the only I/O), and [`identify`] names what it found with
+//! the blueprint's addresses: accounts by email (AWS keeps emails unique), account creations
+//! still in progress by account name (all a creation request carries), organizational units by
+//! name under the root.
+
+mod organizations;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use crate::actual::{Actual, Observed, UnmanagedAccount};
+use crate::aws::{Aws, CallError};
+use crate::blueprint::Blueprint;
+use crate::desired::{AccountSpec, Address, OrganizationSpec, OuSpec, Spec, Tags};
+
+pub(crate) use organizations::{Inventory, read_inventory};
+
+/// Why the organization could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    /// The credentials belong to an account that is not the organization's management account.
+    #[error(
+        "the credentials are for account {caller}, but organization {organization} is managed by account {management}; run lz with the management account's credentials"
+    )]
+    NotManagementAccount {
+        /// The caller's account.
+        caller: String,
+        /// The organization.
+        organization: String,
+        /// The management account.
+        management: String,
+    },
+    /// An AWS call failed.
+    #[error(transparent)]
+    Aws(#[from] CallError),
+}
+
+/// Reads the live organization and names what it finds with `blueprint`'s addresses.
+pub async fn discover(aws: &Aws, blueprint: &Blueprint) -> Result<Actual, DiscoverError> {
+    let inventory = read_inventory(aws, blueprint).await?;
+    Ok(identify(&inventory, blueprint))
+}
+
+/// Names an inventory with the blueprint's addresses. Pure.
+pub(crate) fn identify(inventory: &Inventory, blueprint: &Blueprint) -> Actual {
+    let mut actual = Actual::empty();
+    let Some(org) = &inventory.organization else {
+        return actual;
+    };
+    actual.management_account_id = Some(org.management_account_id.clone());
+    actual.root_id = inventory.root_id.clone();
+    actual.resources.insert(
+        Address::organization(),
+        Observed {
+            id: Some(org.id.clone()),
+            spec: Arc::new(Spec::Organization(OrganizationSpec {
+                feature_set: org.feature_set.clone(),
+                trusted_services: inventory.trusted_services.clone(),
+            })),
+            creating: None,
+        },
+    );
+    let ou_names: HashMap<&str, &str> = inventory
+        .ous
+        .iter()
+        .map(|ou| (ou.id.as_str(), ou.name.as_str()))
+        .collect();
+    for ou in &inventory.ous {
+        actual.resources.insert(
+            Address::ou(&ou.name),
+            Observed {
+                id: Some(ou.id.clone()),
+                spec: Arc::new(Spec::OrganizationalUnit(OuSpec {
+                    name: ou.name.clone(),
+                    tags: ou.tags.clone(),
+                })),
+                creating: None,
+            },
+        );
+    }
+    let planned: Vec<(String, String)> = crate::desired::accounts(blueprint)
+        .into_iter()
+        .map(|a| (a.email.to_ascii_lowercase(), a.name))
+        .collect();
+    let by_email: HashMap<&str, &str> = planned
+        .iter()
+        .map(|(e, n)| (e.as_str(), n.as_str()))
+        .collect();
+    let planned_names: BTreeSet<&str> = planned.iter().map(|(_, n)| n.as_str()).collect();
+    let empty = Tags::new();
+    for account in &inventory.accounts {
+        if account.id == org.management_account_id {
+            continue; // the management account is the organization itself, never a member
+        }
+        let ou = account
+            .parent_ou
+            .as_deref()
+            .map(|id| match ou_names.get(id) {
+                Some(name) => name.to_string(),
+                None => format!("(nested OU {id})"),
+            });
+        match by_email.get(account.email.to_ascii_lowercase().as_str()) {
+            Some(name) => {
+                actual.resources.insert(
+                    Address::account(name),
+                    Observed {
+                        id: Some(account.id.clone()),
+                        spec: Arc::new(Spec::Account(AccountSpec {
+                            name: account.name.clone(),
+                            email: account.email.clone(),
+                            ou: ou.unwrap_or_else(|| ROOT.to_owned()),
+                            tags: inventory
+                                .account_tags
+                                .get(&account.id)
+                                .unwrap_or(&empty)
+                                .clone(),
+                        })),
+                        creating: None,
+                    },
+                );
+            }
+            None => actual.unmanaged_accounts.push(UnmanagedAccount {
+                id: account.id.clone(),
+                name: account.name.clone(),
+                email: account.email.clone(),
+                ou,
+            }),
+        }
+    }
+    for request in &inventory.creating {
+        let address = Address::account(&request.account_name);
+        if planned_names.contains(request.account_name.as_str())
+            && !actual.resources.contains_key(&address)
+        {
+            let email = planned
+                .iter()
+                .find(|(_, n)| n == &request.account_name)
+                .map(|(e, _)| e.clone())
+                .unwrap_or_default();
+            actual.resources.insert(
+                address,
+                Observed {
+                    id: None,
+                    spec: Arc::new(Spec::Account(AccountSpec {
+                        name: request.account_name.clone(),
+                        email,
+                        ou: ROOT.to_owned(),
+                        tags: Tags::new(),
+                    })),
+                    creating: Some(request.id.clone()),
+                },
+            );
+        }
+    }
+    actual.unmanaged_accounts.sort();
+    actual
+}
+
+/// The OU name shown for an account directly under the root.
+pub const ROOT: &str = "(root)";
+
+/// Tags as a map, from the SDK's list.
+pub(crate) fn tag_map<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Tags {
+    tags.into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect::<BTreeMap<_, _>>()
+}
+
+#[cfg(test)]
+mod tests;
