@@ -46,6 +46,10 @@ pub struct Actual {
     pub resources: BTreeMap<Address, Observed>,
     /// Accounts of the organization that the blueprint does not name.
     pub unmanaged_accounts: Vec<UnmanagedAccount>,
+    /// Accounts of the blueprint that could not be read (the access role could not be
+    /// assumed), with why; what lives in them is not planned.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unreadable: BTreeMap<String, String>,
 }
 
 impl Actual {

@@ -148,6 +148,9 @@ pub struct Plan {
     /// Resources owned by another blueprint; apply refuses while there are any.
     #[serde(default)]
     pub conflicts: Vec<Conflict>,
+    /// Accounts that could not be read; what lives in them is not in this plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<Note>,
     /// The blueprint the plan was made from, so that a saved plan can be applied on its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<Blueprint>,
@@ -164,6 +167,11 @@ impl Plan {
     /// Whether applying would change anything.
     pub fn has_changes(&self) -> bool {
         self.summary.has_changes()
+    }
+
+    /// Whether every account could be read, so that the plan covers the whole blueprint.
+    pub fn is_complete(&self) -> bool {
+        self.unreadable.is_empty()
     }
 }
 
@@ -192,7 +200,18 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Plan {
     let mut changes = Vec::with_capacity(desired.resources.len());
     let mut conflicts = Vec::new();
     let mut notes = Vec::new();
+    let unreadable: Vec<Note> = actual
+        .unreadable
+        .iter()
+        .map(|(account, why)| Note {
+            address: format!("account.{account}"),
+            message: format!("could not be read, so nothing in it is planned: {why}"),
+        })
+        .collect();
     for resource in ordered(&desired.resources) {
+        if resource.account.as_ref().is_some_and(|a| actual.unreadable.contains_key(a)) {
+            continue;
+        }
         let found = actual.resources.get(&resource.address);
         let (action, attributes) = match found {
             None => (Action::Create, Vec::new()),
@@ -310,6 +329,7 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Plan {
         resource_changes: changes,
         notes,
         conflicts,
+        unreadable,
         configuration: None,
     }
 }

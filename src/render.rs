@@ -161,6 +161,15 @@ pub fn write_human(plan: &Plan, options: HumanOptions, out: impl Write) -> io::R
         }
         writeln!(out)?;
     }
+    for note in &plan.unreadable {
+        writeln!(
+            out,
+            "{}: {}: {}",
+            p.paint(Style::new().fg_color(Some(AnsiColor::Red.into())).bold(), "Unreadable"),
+            note.address,
+            note.message
+        )?;
+    }
     for note in &plan.notes {
         writeln!(out, "Note: {}: {}", note.address, note.message)?;
     }
@@ -175,7 +184,7 @@ pub fn write_human(plan: &Plan, options: HumanOptions, out: impl Write) -> io::R
             conflict.message
         )?;
     }
-    if !plan.notes.is_empty() || !plan.conflicts.is_empty() {
+    if !plan.notes.is_empty() || !plan.conflicts.is_empty() || !plan.unreadable.is_empty() {
         writeln!(out)?;
     }
     writeln!(out, "{}", summary_line(plan))?;

@@ -8,6 +8,7 @@
 //! a crash finishes the job rather than repeating it. Apply ends with a last discovery and
 //! plan: what it reports as remaining is what did not converge.
 
+mod iam;
 mod organizations;
 
 use std::collections::{BTreeSet, HashMap};
@@ -19,7 +20,7 @@ use futures::{StreamExt, stream};
 use tokio::sync::Semaphore;
 
 use crate::actual::Actual;
-use crate::aws::{Aws, CallError};
+use crate::aws::{AssumeError, Aws, CallError, Member};
 use crate::blueprint::Blueprint;
 use crate::desired::{Address, Kind, Spec};
 use crate::discover::{DiscoverError, discover};
@@ -188,6 +189,9 @@ pub enum StepError {
     /// An AWS call failed.
     #[error(transparent)]
     Aws(#[from] CallError),
+    /// The access role could not be assumed in the account.
+    #[error(transparent)]
+    Assume(#[from] AssumeError),
     /// AWS could not create an account.
     #[error("AWS could not create account `{account}`: {reason}")]
     AccountCreationFailed {
@@ -223,6 +227,7 @@ pub enum StepError {
 pub(crate) struct Live {
     root_id: Mutex<Option<String>>,
     ou_ids: Mutex<HashMap<String, String>>,
+    account_ids: Mutex<HashMap<String, String>>,
     writes: AtomicUsize,
     stop_after: Option<usize>,
     account_creations: Semaphore,
@@ -238,6 +243,7 @@ impl Live {
         Live {
             root_id: Mutex::new(None),
             ou_ids: Mutex::new(HashMap::new()),
+            account_ids: Mutex::new(HashMap::new()),
             writes: AtomicUsize::new(0),
             stop_after: options.stop_after_writes,
             account_creations: Semaphore::new(CONCURRENT_ACCOUNT_CREATIONS),
@@ -251,6 +257,10 @@ impl Live {
         if let Some(root) = &actual.root_id {
             *self.root_id.lock().expect("not poisoned") = Some(root.clone());
         }
+        self.account_ids
+            .lock()
+            .expect("not poisoned")
+            .extend(actual.known().account_ids);
         let mut ous = self.ou_ids.lock().expect("not poisoned");
         for observed in actual.resources.values() {
             if let (Spec::OrganizationalUnit(ou), Some(id)) = (observed.spec.as_ref(), &observed.id)
@@ -258,6 +268,22 @@ impl Live {
                 ous.insert(ou.name.clone(), id.clone());
             }
         }
+    }
+
+    /// The id of the blueprint's account `name`, known from discovery.
+    pub(crate) fn account_id(&self, name: &str) -> Result<String, StepError> {
+        self.account_ids
+            .lock()
+            .expect("not poisoned")
+            .get(name)
+            .cloned()
+            .ok_or_else(|| StepError::Precondition(format!("account {name} does not exist yet")))
+    }
+
+    /// Clients acting in the blueprint's account `name`.
+    pub(crate) async fn member(&self, aws: &Aws, name: &str) -> Result<Arc<Member>, StepError> {
+        let id = self.account_id(name)?;
+        Ok(aws.member(name, &id, &self.access_role).await?)
     }
 
     /// The role CreateAccount makes in new accounts, and lz assumes in them.
@@ -436,6 +462,9 @@ async fn step(aws: &Aws, live: &Live, change: &Change) -> Result<(), StepError> 
         Kind::Organization => organizations::organization(aws, live, change).await,
         Kind::OrganizationalUnit => organizations::organizational_unit(aws, live, change).await,
         Kind::Account => organizations::account(aws, live, change).await,
+        Kind::IamRole => iam::role(aws, live, change).await,
+        Kind::IamPolicy => iam::policy(aws, live, change).await,
+        Kind::IamGroup => iam::group(aws, live, change).await,
         other => Err(StepError::Unsupported(format!(
             "applying {} resources is not available in this build of lz",
             other.as_str()

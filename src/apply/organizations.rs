@@ -226,9 +226,17 @@ pub(super) async fn account(aws: &Aws, live: &Live, change: &Change) -> Result<(
             "lz never closes an account".to_owned(),
         ));
     };
-    let id = match (&change.id, change.action) {
-        (Some(id), _) => id.clone(),
-        (None, _) => create_account(aws, live, change, spec).await?,
+    let id = match &change.id {
+        Some(id) => id.clone(),
+        None => {
+            let id = create_account(aws, live, change, spec).await?;
+            // Later waves of this round (the roles in it) need the new account's id.
+            live.account_ids
+                .lock()
+                .expect("not poisoned")
+                .insert(spec.name.clone(), id.clone());
+            id
+        }
     };
     if changed(change, "ou") {
         move_account(aws, live, &id, spec).await?;

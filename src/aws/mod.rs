@@ -7,8 +7,13 @@
 
 mod requests;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use tokio::sync::Mutex;
 
 pub use requests::{RequestLog, is_write};
 
@@ -22,6 +27,30 @@ pub struct Aws {
     log: Option<RequestLog>,
     pub(crate) organizations: aws_sdk_organizations::Client,
     pub(crate) sts: aws_sdk_sts::Client,
+    members: Arc<Mutex<HashMap<String, Arc<Member>>>>,
+}
+
+/// Clients acting in one member account, through the organization's access role.
+#[derive(Debug)]
+pub(crate) struct Member {
+    pub iam: aws_sdk_iam::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub s3: aws_sdk_s3::Client,
+}
+
+/// The access role could not be assumed in a member account.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot assume role {role} in account {account} ({account_id})")]
+pub struct AssumeError {
+    /// The account's name.
+    pub account: String,
+    /// Its id.
+    pub account_id: String,
+    /// The role's name.
+    pub role: String,
+    /// Why.
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
 }
 
 impl Aws {
@@ -55,7 +84,69 @@ impl Aws {
             log,
             organizations,
             sts,
+            members: Arc::default(),
         }
+    }
+
+    /// Clients for the management account itself.
+    pub(crate) fn management(&self) -> Member {
+        self.clients(&self.config)
+    }
+
+    fn clients(&self, config: &SdkConfig) -> Member {
+        macro_rules! client {
+            ($krate:ident) => {{
+                let mut builder = $krate::config::Builder::from(config);
+                if let Some(log) = &self.log {
+                    builder = builder.interceptor(log.clone());
+                }
+                $krate::Client::from_conf(builder.build())
+            }};
+        }
+        Member {
+            iam: client!(aws_sdk_iam),
+            kms: client!(aws_sdk_kms),
+            s3: client!(aws_sdk_s3),
+        }
+    }
+
+    /// Clients acting in member account `account_id` through `role`, assumed once per run and
+    /// refreshed by the SDK before the session expires. The first use checks that the role can
+    /// be assumed, so that a refusal is reported here, naming the account and the role.
+    pub(crate) async fn member(
+        &self,
+        account: &str,
+        account_id: &str,
+        role: &str,
+    ) -> Result<Arc<Member>, AssumeError> {
+        let mut members = self.members.lock().await;
+        if let Some(member) = members.get(account_id) {
+            return Ok(member.clone());
+        }
+        let provider = aws_config::sts::AssumeRoleProvider::builder(format!(
+            "arn:aws:iam::{account_id}:role/{role}"
+        ))
+        .session_name("landing-zone")
+        .configure(&self.config)
+        .build()
+        .await;
+        provider
+            .provide_credentials()
+            .await
+            .map_err(|e| AssumeError {
+                account: account.to_owned(),
+                account_id: account_id.to_owned(),
+                role: role.to_owned(),
+                source: Box::new(e),
+            })?;
+        let config = self
+            .config
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build();
+        let member = Arc::new(self.clients(&config));
+        members.insert(account_id.to_owned(), member.clone());
+        Ok(member)
     }
 
     /// The request log, when the clients were built with one.

@@ -114,10 +114,15 @@ fn confirm() -> anyhow::Result<()> {
 
 /// Progress: a bar on a terminal, a line per change otherwise.
 fn progress() -> EventHandler {
-    let bar = if std::io::stderr().is_terminal() {
-        ProgressBar::new(0)
-    } else {
-        ProgressBar::hidden()
+    let terminal = std::io::stderr().is_terminal();
+    let bar = if terminal { ProgressBar::new(0) } else { ProgressBar::hidden() };
+    // A hidden bar prints nothing, not even its lines: print those ourselves.
+    let say = move |bar: &ProgressBar, line: String| {
+        if terminal {
+            bar.println(line);
+        } else {
+            println!("{line}");
+        }
     };
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{pos}/{len}] {wide_msg}")
@@ -126,14 +131,14 @@ fn progress() -> EventHandler {
     Arc::new(move |event: &Event| match event {
         Event::Round { number, changes } => {
             bar.set_length(bar.length().unwrap_or(0) + *changes as u64);
-            bar.println(format!("Round {number}: {changes} change(s)"));
+            say(&bar, format!("Round {number}: {changes} change(s)"));
         }
         Event::Started { address, action } => {
             bar.set_message(format!("{} {address}", verb(*action)))
         }
         Event::Finished { address, action } => {
             bar.inc(1);
-            bar.println(format!("{address}: {} complete", verb(*action)));
+            say(&bar, format!("{address}: {} complete", verb(*action)));
         }
         Event::Waiting { message, .. } => bar.set_message(message.clone()),
     })

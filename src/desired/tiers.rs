@@ -17,8 +17,8 @@ pub(super) fn expand(x: &mut Expansion<'_>, accounts: &[PlannedAccount<'_>]) {
     let path = bp.organization.iam_path.clone();
     let tiers = bp.role_tiers.resolved();
     let security = bp.accounts.security.name.clone();
-    // The documents are the same in every account (they name the account through the policy
-    // variable `${aws:PrincipalAccount}`), so each is built once and shared.
+    // The documents are the same in every account (see `THIS_ACCOUNT`), so each is built
+    // once and shared.
     let security_id = x.ids.account(&security);
     let org_id = x.ids.organization();
     let trust_unknown = x.ids.take_unknown();
@@ -124,8 +124,10 @@ pub(super) fn expand(x: &mut Expansion<'_>, accounts: &[PlannedAccount<'_>]) {
     }
 }
 
-/// The IAM policy variable for the account of whoever the policy applies to.
-const THIS_ACCOUNT: &str = "${aws:PrincipalAccount}";
+/// The account part of the IAM ARNs in tier policies. IAM calls only ever act on the
+/// caller's own account, and a permissions boundary must be a policy of that account, so `*`
+/// means "this account" here, and one document serves every account.
+const THIS_ACCOUNT: &str = "*";
 
 /// The trust policy of a tier role: only the security account, only from this organization,
 /// with MFA (no older than the session may last) where the tier requires it.
@@ -212,7 +214,7 @@ fn keeper(path: &str, boundary_arn: &str) -> PolicyDocument {
                 format!("arn:aws:iam::{THIS_ACCOUNT}:user/*"),
             ])
             .condition(
-                "StringEquals",
+                "StringLike",
                 "iam:PermissionsBoundary",
                 [boundary_arn.to_owned()],
             ),

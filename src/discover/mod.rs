@@ -6,10 +6,13 @@
 //! still in progress by account name (all a creation request carries), organizational units by
 //! name under the root.
 
+mod iam;
 mod organizations;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
+
+use futures::StreamExt;
 
 use crate::actual::{Actual, Observed, UnmanagedAccount};
 use crate::aws::{Aws, CallError};
@@ -38,10 +41,61 @@ pub enum DiscoverError {
     Aws(#[from] CallError),
 }
 
-/// Reads the live organization and names what it finds with `blueprint`'s addresses.
+/// How many member accounts are read at once.
+const ACCOUNTS_IN_FLIGHT: usize = 8;
+
+/// Reads the live organization and names what it finds with `blueprint`'s addresses: the
+/// organization from the management account, then each existing account of the blueprint
+/// through its access role, several at a time. An account whose role cannot be assumed is
+/// recorded as unreadable, and the others are still read.
 pub async fn discover(aws: &Aws, blueprint: &Blueprint) -> Result<Actual, DiscoverError> {
     let inventory = read_inventory(aws, blueprint).await?;
-    Ok(identify(&inventory, blueprint))
+    let mut actual = identify(&inventory, blueprint);
+    let known = actual.known();
+    let role = &blueprint.organization.access_role;
+    let path = &blueprint.organization.iam_path;
+    let security = &blueprint.accounts.security.name;
+    let reads: Vec<_> = futures::stream::iter(known.account_ids.iter())
+        .map(|(name, id)| async move {
+            let member = match aws.member(name, id, role).await {
+                Ok(member) => member,
+                Err(e) => return (name, Err(Unreadable::Assume(e))),
+            };
+            let found = iam::read_account(&member, name, path, name == security)
+                .await
+                .map_err(Unreadable::Read);
+            (name, found)
+        })
+        .buffer_unordered(ACCOUNTS_IN_FLIGHT)
+        .collect()
+        .await;
+    for (name, read) in reads {
+        match read {
+            Ok(found) => actual.resources.extend(found),
+            Err(Unreadable::Assume(e)) => {
+                actual.unreadable.insert(name.clone(), chain(&e));
+            }
+            Err(Unreadable::Read(e)) => return Err(e),
+        }
+    }
+    Ok(actual)
+}
+
+enum Unreadable {
+    Assume(crate::aws::AssumeError),
+    Read(DiscoverError),
+}
+
+/// An error and its causes on one line.
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Names an inventory with the blueprint's addresses. Pure.
