@@ -93,6 +93,9 @@ impl Actual {
         for (address, observed) in &self.resources {
             match (observed.spec.as_ref(), &observed.id) {
                 (Spec::Organization(_), Some(id)) => known.organization_id = Some(id.clone()),
+                (Spec::KmsKey(_), Some(arn)) => {
+                    known.key_arns.insert(address.clone(), arn.clone());
+                }
                 (Spec::Account(_), Some(id)) => {
                     if let Some(name) = address.as_str().strip_prefix("account.") {
                         known.account_ids.insert(name.to_owned(), id.clone());

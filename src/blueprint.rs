@@ -486,6 +486,11 @@ impl Blueprint {
         format!("{customer}-{environment}")
     }
 
+    /// The organization trail's name.
+    pub fn trail_name(&self) -> String {
+        format!("{}-org-trail", self.name)
+    }
+
     /// The audit key's alias, without `alias/`.
     pub fn audit_key_alias(&self) -> &str {
         self.audit_log.key_alias.as_deref().unwrap_or("lz-audit")

@@ -209,7 +209,11 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Plan {
         })
         .collect();
     for resource in ordered(&desired.resources) {
-        if resource.account.as_ref().is_some_and(|a| actual.unreadable.contains_key(a)) {
+        if resource
+            .account
+            .as_ref()
+            .is_some_and(|a| actual.unreadable.contains_key(a))
+        {
             continue;
         }
         let found = actual.resources.get(&resource.address);

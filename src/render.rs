@@ -165,7 +165,10 @@ pub fn write_human(plan: &Plan, options: HumanOptions, out: impl Write) -> io::R
         writeln!(
             out,
             "{}: {}: {}",
-            p.paint(Style::new().fg_color(Some(AnsiColor::Red.into())).bold(), "Unreadable"),
+            p.paint(
+                Style::new().fg_color(Some(AnsiColor::Red.into())).bold(),
+                "Unreadable"
+            ),
             note.address,
             note.message
         )?;

@@ -59,7 +59,10 @@ where
 }
 
 /// Ignores "not found" for deletions: what is gone need not be deleted.
-fn gone_ok<T, E, R>(operation: &'static str, result: Result<T, SdkError<E, R>>) -> Result<(), CallError>
+fn gone_ok<T, E, R>(
+    operation: &'static str,
+    result: Result<T, SdkError<E, R>>,
+) -> Result<(), CallError>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
@@ -82,10 +85,14 @@ pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), 
     let member = live.member(aws, account_of(change)?).await?;
     let iam = &member.iam;
     if change.action == Action::Delete {
-        let Some(Spec::IamRole(before)) = change.before.as_deref() else { return Ok(()) };
+        let Some(Spec::IamRole(before)) = change.before.as_deref() else {
+            return Ok(());
+        };
         return delete_role(live, iam, before).await;
     }
-    let Some(Spec::IamRole(spec)) = change.after.as_deref() else { return Ok(()) };
+    let Some(Spec::IamRole(spec)) = change.after.as_deref() else {
+        return Ok(());
+    };
     let before = match change.before.as_deref() {
         Some(Spec::IamRole(before)) => Some(before),
         _ => None,
@@ -145,20 +152,28 @@ pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), 
                 }
                 None => gone_ok(
                     "iam.DeleteRolePermissionsBoundary",
-                    iam.delete_role_permissions_boundary().role_name(&spec.name).send().await,
+                    iam.delete_role_permissions_boundary()
+                        .role_name(&spec.name)
+                        .send()
+                        .await,
                 )?,
             }
         }
         if full || touches(change, "tags") {
             live.write()?;
             eventually("iam.TagRole", || {
-                iam.tag_role().role_name(&spec.name).set_tags(Some(tags(&spec.tags))).send()
+                iam.tag_role()
+                    .role_name(&spec.name)
+                    .set_tags(Some(tags(&spec.tags)))
+                    .send()
             })
             .await?;
         }
     }
     if full || touches(change, "managed_policies") {
-        let had: BTreeSet<String> = before.map(|b| b.managed_policies.clone()).unwrap_or_default();
+        let had: BTreeSet<String> = before
+            .map(|b| b.managed_policies.clone())
+            .unwrap_or_default();
         let attach: Vec<&String> = if full {
             spec.managed_policies.iter().collect()
         } else {
@@ -167,7 +182,10 @@ pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), 
         for arn in attach {
             live.write()?;
             eventually("iam.AttachRolePolicy", || {
-                iam.attach_role_policy().role_name(&spec.name).policy_arn(arn).send()
+                iam.attach_role_policy()
+                    .role_name(&spec.name)
+                    .policy_arn(arn)
+                    .send()
             })
             .await?;
         }
@@ -175,13 +193,18 @@ pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), 
             live.write()?;
             gone_ok(
                 "iam.DetachRolePolicy",
-                iam.detach_role_policy().role_name(&spec.name).policy_arn(arn).send().await,
+                iam.detach_role_policy()
+                    .role_name(&spec.name)
+                    .policy_arn(arn)
+                    .send()
+                    .await,
             )?;
         }
     }
     if full || touches(change, "inline_policies") {
-        let had: BTreeMap<String, Arc<PolicyDocument>> =
-            before.map(|b| b.inline_policies.clone()).unwrap_or_default();
+        let had: BTreeMap<String, Arc<PolicyDocument>> = before
+            .map(|b| b.inline_policies.clone())
+            .unwrap_or_default();
         for (name, document) in &spec.inline_policies {
             if !full && had.get(name).is_some_and(|d| d.same_as(document)) {
                 continue;
@@ -196,34 +219,56 @@ pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), 
             })
             .await?;
         }
-        for name in had.keys().filter(|n| !spec.inline_policies.contains_key(*n)) {
+        for name in had
+            .keys()
+            .filter(|n| !spec.inline_policies.contains_key(*n))
+        {
             live.write()?;
             gone_ok(
                 "iam.DeleteRolePolicy",
-                iam.delete_role_policy().role_name(&spec.name).policy_name(name).send().await,
+                iam.delete_role_policy()
+                    .role_name(&spec.name)
+                    .policy_name(name)
+                    .send()
+                    .await,
             )?;
         }
     }
     Ok(())
 }
 
-async fn delete_role(live: &Live, iam: &aws_sdk_iam::Client, role: &RoleSpec) -> Result<(), StepError> {
+async fn delete_role(
+    live: &Live,
+    iam: &aws_sdk_iam::Client,
+    role: &RoleSpec,
+) -> Result<(), StepError> {
     for arn in &role.managed_policies {
         live.write()?;
         gone_ok(
             "iam.DetachRolePolicy",
-            iam.detach_role_policy().role_name(&role.name).policy_arn(arn).send().await,
+            iam.detach_role_policy()
+                .role_name(&role.name)
+                .policy_arn(arn)
+                .send()
+                .await,
         )?;
     }
     for name in role.inline_policies.keys() {
         live.write()?;
         gone_ok(
             "iam.DeleteRolePolicy",
-            iam.delete_role_policy().role_name(&role.name).policy_name(name).send().await,
+            iam.delete_role_policy()
+                .role_name(&role.name)
+                .policy_name(name)
+                .send()
+                .await,
         )?;
     }
     live.write()?;
-    gone_ok("iam.DeleteRole", iam.delete_role().role_name(&role.name).send().await)?;
+    gone_ok(
+        "iam.DeleteRole",
+        iam.delete_role().role_name(&role.name).send().await,
+    )?;
     Ok(())
 }
 
@@ -233,14 +278,21 @@ pub(super) async fn policy(aws: &Aws, live: &Live, change: &Change) -> Result<()
     let iam = &member.iam;
     let id = live.account_id(account)?;
     if change.action == Action::Delete {
-        let Some(Spec::IamPolicy(before)) = change.before.as_deref() else { return Ok(()) };
+        let Some(Spec::IamPolicy(before)) = change.before.as_deref() else {
+            return Ok(());
+        };
         let arn = format!("arn:aws:iam::{id}:policy{}{}", before.path, before.name);
         prune_versions(live, iam, &arn, 0).await?;
         live.write()?;
-        gone_ok("iam.DeletePolicy", iam.delete_policy().policy_arn(&arn).send().await)?;
+        gone_ok(
+            "iam.DeletePolicy",
+            iam.delete_policy().policy_arn(&arn).send().await,
+        )?;
         return Ok(());
     }
-    let Some(Spec::IamPolicy(spec)) = change.after.as_deref() else { return Ok(()) };
+    let Some(Spec::IamPolicy(spec)) = change.after.as_deref() else {
+        return Ok(());
+    };
     let arn = format!("arn:aws:iam::{id}:policy{}{}", spec.path, spec.name);
     let exists = match iam.get_policy().policy_arn(&arn).send().await {
         Ok(_) => true,
@@ -332,19 +384,30 @@ pub(super) async fn group(aws: &Aws, live: &Live, change: &Change) -> Result<(),
     let member = live.member(aws, account_of(change)?).await?;
     let iam = &member.iam;
     if change.action == Action::Delete {
-        let Some(Spec::IamGroup(before)) = change.before.as_deref() else { return Ok(()) };
+        let Some(Spec::IamGroup(before)) = change.before.as_deref() else {
+            return Ok(());
+        };
         for name in before.inline_policies.keys() {
             live.write()?;
             gone_ok(
                 "iam.DeleteGroupPolicy",
-                iam.delete_group_policy().group_name(&before.name).policy_name(name).send().await,
+                iam.delete_group_policy()
+                    .group_name(&before.name)
+                    .policy_name(name)
+                    .send()
+                    .await,
             )?;
         }
         live.write()?;
-        gone_ok("iam.DeleteGroup", iam.delete_group().group_name(&before.name).send().await)?;
+        gone_ok(
+            "iam.DeleteGroup",
+            iam.delete_group().group_name(&before.name).send().await,
+        )?;
         return Ok(());
     }
-    let Some(Spec::IamGroup(spec)) = change.after.as_deref() else { return Ok(()) };
+    let Some(Spec::IamGroup(spec)) = change.after.as_deref() else {
+        return Ok(());
+    };
     let before: Option<&GroupSpec> = match change.before.as_deref() {
         Some(Spec::IamGroup(before)) => Some(before),
         _ => None,
@@ -375,11 +438,19 @@ pub(super) async fn group(aws: &Aws, live: &Live, change: &Change) -> Result<(),
         .await?;
     }
     if let Some(before) = before {
-        for name in before.inline_policies.keys().filter(|n| !spec.inline_policies.contains_key(*n)) {
+        for name in before
+            .inline_policies
+            .keys()
+            .filter(|n| !spec.inline_policies.contains_key(*n))
+        {
             live.write()?;
             gone_ok(
                 "iam.DeleteGroupPolicy",
-                iam.delete_group_policy().group_name(&spec.name).policy_name(name).send().await,
+                iam.delete_group_policy()
+                    .group_name(&spec.name)
+                    .policy_name(name)
+                    .send()
+                    .await,
             )?;
         }
     }

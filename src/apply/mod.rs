@@ -8,6 +8,7 @@
 //! a crash finishes the job rather than repeating it. Apply ends with a last discovery and
 //! plan: what it reports as remaining is what did not converge.
 
+mod audit;
 mod iam;
 mod organizations;
 
@@ -465,9 +466,8 @@ async fn step(aws: &Aws, live: &Live, change: &Change) -> Result<(), StepError> 
         Kind::IamRole => iam::role(aws, live, change).await,
         Kind::IamPolicy => iam::policy(aws, live, change).await,
         Kind::IamGroup => iam::group(aws, live, change).await,
-        other => Err(StepError::Unsupported(format!(
-            "applying {} resources is not available in this build of lz",
-            other.as_str()
-        ))),
+        Kind::KmsKey => audit::key(aws, live, change).await,
+        Kind::S3Bucket => audit::bucket(aws, live, change).await,
+        Kind::CloudtrailTrail => audit::trail(aws, live, change).await,
     }
 }

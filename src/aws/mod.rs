@@ -27,6 +27,7 @@ pub struct Aws {
     log: Option<RequestLog>,
     pub(crate) organizations: aws_sdk_organizations::Client,
     pub(crate) sts: aws_sdk_sts::Client,
+    pub(crate) cloudtrail: aws_sdk_cloudtrail::Client,
     members: Arc<Mutex<HashMap<String, Arc<Member>>>>,
 }
 
@@ -79,18 +80,21 @@ impl Aws {
             }
             aws_sdk_sts::Client::from_conf(builder.build())
         };
+        let cloudtrail = {
+            let mut builder = aws_sdk_cloudtrail::config::Builder::from(&config);
+            if let Some(log) = &log {
+                builder = builder.interceptor(log.clone());
+            }
+            aws_sdk_cloudtrail::Client::from_conf(builder.build())
+        };
         Aws {
             config,
             log,
             organizations,
             sts,
+            cloudtrail,
             members: Arc::default(),
         }
-    }
-
-    /// Clients for the management account itself.
-    pub(crate) fn management(&self) -> Member {
-        self.clients(&self.config)
     }
 
     fn clients(&self, config: &SdkConfig) -> Member {
@@ -106,7 +110,18 @@ impl Aws {
         Member {
             iam: client!(aws_sdk_iam),
             kms: client!(aws_sdk_kms),
-            s3: client!(aws_sdk_s3),
+            s3: {
+                let mut builder = aws_sdk_s3::config::Builder::from(config);
+                if let Some(log) = &self.log {
+                    builder = builder.interceptor(log.clone());
+                }
+                // With a custom endpoint (an emulator), bucket names go in the path, not the
+                // host name, which a local endpoint cannot resolve.
+                if config.endpoint_url().is_some() {
+                    builder = builder.force_path_style(true);
+                }
+                aws_sdk_s3::Client::from_conf(builder.build())
+            },
         }
     }
 

@@ -115,7 +115,11 @@ fn confirm() -> anyhow::Result<()> {
 /// Progress: a bar on a terminal, a line per change otherwise.
 fn progress() -> EventHandler {
     let terminal = std::io::stderr().is_terminal();
-    let bar = if terminal { ProgressBar::new(0) } else { ProgressBar::hidden() };
+    let bar = if terminal {
+        ProgressBar::new(0)
+    } else {
+        ProgressBar::hidden()
+    };
     // A hidden bar prints nothing, not even its lines: print those ourselves.
     let say = move |bar: &ProgressBar, line: String| {
         if terminal {

@@ -11,6 +11,8 @@ pub const AUDIT: &str = "audit";
 pub const ACCESS_LOGS: &str = "access-logs";
 /// The address name of the organization trail.
 pub const ORG_TRAIL: &str = "org";
+/// The tag naming which of lz's keys a KMS key is.
+pub const KEY_TAG: &str = "lz:key";
 
 pub(super) fn expand(x: &mut Expansion<'_>) {
     let bp = x.bp;
@@ -19,11 +21,13 @@ pub(super) fn expand(x: &mut Expansion<'_>) {
     let la_id = x.ids.account(&log_archive);
     let mgmt_id = x.ids.management();
     let org_id = x.ids.organization();
-    let trail_name = format!("{}-org-trail", bp.name);
+    let trail_name = bp.trail_name();
     let trail_arn = format!("arn:aws:cloudtrail:{region}:{mgmt_id}:trail/{trail_name}");
     let alias = format!("alias/{}", bp.audit_key_alias());
     let key_policy = key_policy(&la_id, &mgmt_id, &org_id, &region, &trail_arn);
-    let tags = x.tags(&[]);
+    let mut tags = x.tags(&[]);
+    // Finds a key whose alias was never made (a run stopped between the two calls).
+    tags.insert(KEY_TAG.to_owned(), AUDIT.to_owned());
     x.push(
         Address::key(AUDIT),
         Some(&log_archive),
@@ -63,7 +67,7 @@ pub(super) fn expand(x: &mut Expansion<'_>) {
     let mgmt_id = x.ids.management();
     let org_id = x.ids.organization();
     let bucket = bp.audit_bucket_name(&la_id);
-    let key_arn = format!("arn:aws:kms:{region}:{la_id}:{alias}");
+    let key_arn = x.ids.key(&Address::key(AUDIT));
     let object_lock = match bp.audit_log.object_lock {
         ObjectLock::Off => None,
         mode => Some(ObjectLockSpec {
@@ -87,7 +91,9 @@ pub(super) fn expand(x: &mut Expansion<'_>) {
         Spec::S3Bucket(BucketSpec {
             name: bucket.clone(),
             region: region.clone(),
-            encryption: Encryption::Kms { key: alias.clone() },
+            encryption: Encryption::Kms {
+                key: key_arn.clone(),
+            },
             versioning: true,
             block_public_access: true,
             object_ownership: "BucketOwnerEnforced".to_owned(),
@@ -100,6 +106,7 @@ pub(super) fn expand(x: &mut Expansion<'_>) {
         vec![Address::key(AUDIT), Address::bucket(ACCESS_LOGS)],
     );
 
+    let key_arn = x.ids.key(&Address::key(AUDIT));
     let tags = x.tags(&[]);
     x.push(
         Address::trail(ORG_TRAIL),
@@ -245,14 +252,16 @@ pub(crate) fn audit_bucket_policy(
 
 /// The access-log bucket's policy: TLS only; S3's logging service writes into it.
 pub(crate) fn access_log_policy(bucket: &str, la_id: &str) -> PolicyDocument {
+    // The grant comes first: moto (5.2.x) reads a bucket policy for this grant and fails on
+    // any statement before it whose principal is `"*"`. Order means nothing to AWS.
     PolicyDocument::new(vec![
-        deny_insecure_transport(bucket),
         Statement::allow()
             .sid("S3ServerAccessLogs")
             .principal(Principal::service("logging.s3.amazonaws.com"))
             .actions(["s3:PutObject"])
             .resources([format!("arn:aws:s3:::{bucket}/*")])
             .condition("StringEquals", "aws:SourceAccount", [la_id.to_owned()]),
+        deny_insecure_transport(bucket),
         deny_deletion(bucket, la_id),
     ])
 }

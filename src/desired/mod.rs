@@ -7,7 +7,7 @@
 //! account in [`Resource::unknown`]: the plan shows it as known after apply, and apply writes
 //! the resource in a later round, once the account exists.
 
-mod audit;
+pub mod audit;
 mod tiers;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -274,6 +274,8 @@ pub enum Encryption {
     },
     /// SSE-S3.
     S3,
+    /// No default encryption (only ever found, never desired).
+    None,
 }
 
 /// Object Lock default retention.
@@ -418,6 +420,8 @@ pub struct Known {
     pub management_account_id: Option<String>,
     /// Account ids by account name.
     pub account_ids: HashMap<String, String>,
+    /// KMS key ARNs by address (`kms.audit`).
+    pub key_arns: HashMap<Address, String>,
 }
 
 /// Looks ids up while expanding, noting those that are not known yet.
@@ -442,6 +446,16 @@ impl<'a> Ids<'a> {
                 let placeholder = address.id_placeholder();
                 self.unknown.insert(address);
                 placeholder
+            }
+        }
+    }
+
+    fn key(&mut self, address: &Address) -> String {
+        match self.known.key_arns.get(address) {
+            Some(arn) => arn.clone(),
+            None => {
+                self.unknown.insert(address.clone());
+                address.id_placeholder()
             }
         }
     }

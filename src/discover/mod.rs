@@ -6,6 +6,7 @@
 //! still in progress by account name (all a creation request carries), organizational units by
 //! name under the root.
 
+mod audit;
 mod iam;
 mod organizations;
 
@@ -55,16 +56,24 @@ pub async fn discover(aws: &Aws, blueprint: &Blueprint) -> Result<Actual, Discov
     let role = &blueprint.organization.access_role;
     let path = &blueprint.organization.iam_path;
     let security = &blueprint.accounts.security.name;
+    let log_archive = &blueprint.accounts.log_archive.name;
     let reads: Vec<_> = futures::stream::iter(known.account_ids.iter())
         .map(|(name, id)| async move {
             let member = match aws.member(name, id, role).await {
                 Ok(member) => member,
                 Err(e) => return (name, Err(Unreadable::Assume(e))),
             };
-            let found = iam::read_account(&member, name, path, name == security)
-                .await
-                .map_err(Unreadable::Read);
-            (name, found)
+            let mut found = match iam::read_account(&member, name, path, name == security).await {
+                Ok(found) => found,
+                Err(e) => return (name, Err(Unreadable::Read(e))),
+            };
+            if name == log_archive {
+                match audit::read_log_archive(&member, blueprint, id).await {
+                    Ok(more) => found.extend(more),
+                    Err(e) => return (name, Err(Unreadable::Read(e))),
+                }
+            }
+            (name, Ok(found))
         })
         .buffer_unordered(ACCOUNTS_IN_FLIGHT)
         .collect()
@@ -77,6 +86,11 @@ pub async fn discover(aws: &Aws, blueprint: &Blueprint) -> Result<Actual, Discov
             }
             Err(Unreadable::Read(e)) => return Err(e),
         }
+    }
+    if actual.management_account_id.is_some()
+        && let Some((address, trail)) = audit::read_trail(aws, blueprint).await?
+    {
+        actual.resources.insert(address, trail);
     }
     Ok(actual)
 }
