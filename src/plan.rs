@@ -244,6 +244,9 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Plan {
                 }
             },
         };
+        if let Some(conflict) = impossible(resource, found.map(|f| f.spec.as_ref())) {
+            conflicts.push(conflict);
+        }
         changes.push(Change {
             address: resource.address.clone(),
             kind: resource.spec.kind(),
@@ -335,6 +338,24 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Plan {
         conflicts,
         unreadable,
         configuration: None,
+    }
+}
+
+/// A change AWS cannot make in place, which lz will not make by replacing the resource.
+fn impossible(resource: &Resource, found: Option<&Spec>) -> Option<Conflict> {
+    match (resource.spec.as_ref(), found) {
+        (Spec::S3Bucket(want), Some(Spec::S3Bucket(have)))
+            if want.object_lock.is_some() && have.object_lock.is_none() =>
+        {
+            Some(Conflict {
+                address: resource.address.clone(),
+                message: format!(
+                    "bucket {} exists without object lock, which S3 turns on only when a bucket is created; lz will not replace an audit bucket. Set audit_log.object_lock to off, or audit_log.bucket_name to a new bucket",
+                    want.name
+                ),
+            })
+        }
+        _ => None,
     }
 }
 

@@ -53,6 +53,12 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
         let color = super::stdout_color();
         render::write_human(&plan, render::HumanOptions { color }, stdout)?;
     }
+    if !plan.conflicts.is_empty() {
+        anyhow::bail!("the plan has conflicts (above); apply would refuse it");
+    }
+    if !plan.is_complete() {
+        anyhow::bail!("some accounts could not be read (above); the plan does not cover them");
+    }
     Ok(if args.detailed_exitcode && plan.has_changes() {
         ExitCode::from(2)
     } else {

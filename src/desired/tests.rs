@@ -26,6 +26,10 @@ pub(crate) fn all_known(bp: &Blueprint) -> Known {
             .account_ids
             .insert(account.name.clone(), format!("{:012}", 100 + n));
     }
+    known.key_arns.insert(
+        Address::key("audit"),
+        "arn:aws:kms:eu-west-3:000000000101:key/1234abcd".to_owned(),
+    );
     known
 }
 

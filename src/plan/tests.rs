@@ -23,6 +23,10 @@ fn known(bp: &Blueprint) -> Known {
                 .insert(a.name.clone(), format!("{:012}", 500 + n));
         }
     }
+    known.key_arns.insert(
+        Address::key("audit"),
+        "arn:aws:kms:eu-west-3:000000000501:key/1234abcd".to_owned(),
+    );
     known
 }
 
@@ -266,6 +270,26 @@ fn bucket_and_trail_drift() {
             ("bucket.audit", vec!["versioning", "block_public_access"]),
             ("trail.org", vec!["logging"]),
         ]
+    );
+}
+
+#[test]
+fn object_lock_on_an_existing_bucket_is_a_conflict_not_a_replacement() {
+    let (desired, mut actual) = setup();
+    let Spec::S3Bucket(b) = spec_mut(&mut actual, "bucket.audit") else {
+        panic!()
+    };
+    b.object_lock = None;
+    let plan = plan(&desired, &actual);
+    assert_eq!(plan.conflicts.len(), 1, "{:?}", plan.conflicts);
+    assert!(
+        plan.conflicts[0]
+            .message
+            .contains("turns on only when a bucket is created")
+    );
+    assert!(
+        plan.changes()
+            .all(|c| c.action != Action::Delete && c.action != Action::Create)
     );
 }
 

@@ -3,4 +3,6 @@
 
 mod cli;
 mod harness;
+mod reconcile;
 mod support;
+mod tiers;

@@ -102,3 +102,166 @@ impl Drop for Moto {
 pub fn repo_path(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
+
+/// A small landing zone: four accounts, every tier, object lock on.
+pub const SMALL: &str = r#"version: 1
+name: test
+home_region: eu-west-3
+organization: { email: "aws+{account}@test.example" }
+accounts:
+  security: { name: security }
+  log_archive: { name: log-archive }
+environments:
+  dev: { ou: Dev }
+  prod: { ou: Prod }
+customers:
+  lumo: { environments: [dev, prod], tags: { owner: team-lumo } }
+audit_log:
+  retention_days: 30
+  object_lock: governance
+  object_lock_days: 10
+"#;
+
+/// A moto server, clients that count their requests, and a blueprint.
+pub struct Zone {
+    /// The server; it lives as long as the zone.
+    pub moto: Moto,
+    pub aws: landing_zone::aws::Aws,
+    pub log: landing_zone::aws::RequestLog,
+    pub blueprint: landing_zone::Blueprint,
+    pub config: SdkConfig,
+}
+
+impl Zone {
+    pub async fn new(yaml: &str) -> Zone {
+        let moto = Moto::start();
+        let config = moto.sdk_config().await;
+        let log = landing_zone::aws::RequestLog::new();
+        let aws = landing_zone::aws::Aws::new(config.clone(), Some(log.clone()));
+        let blueprint = landing_zone::Blueprint::parse("test.yaml", yaml).expect("valid blueprint");
+        Zone {
+            moto,
+            aws,
+            log,
+            blueprint,
+            config,
+        }
+    }
+
+    /// Discovers and plans, as `lz plan` does.
+    pub async fn plan(&self) -> landing_zone::Plan {
+        let actual = landing_zone::discover::discover(&self.aws, &self.blueprint)
+            .await
+            .expect("discovery");
+        let mut plan = landing_zone::plan(
+            &landing_zone::expand(&self.blueprint, &actual.known()),
+            &actual,
+        );
+        plan.configuration = Some(self.blueprint.clone());
+        plan
+    }
+
+    /// Applies the blueprint and checks it converged.
+    pub async fn apply(&self) -> landing_zone::apply::ApplyReport {
+        let report = landing_zone::apply::apply(&self.aws, &self.blueprint, None, fast())
+            .await
+            .expect("apply");
+        assert!(
+            !report.remaining.has_changes(),
+            "did not converge: {}",
+            landing_zone::render::human(&report.remaining, Default::default())
+        );
+        report
+    }
+
+    /// Organizations, as the management account.
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        aws_sdk_organizations::Client::new(&self.config)
+    }
+
+    /// The ids of the accounts with this name (more than one would be a duplicate).
+    pub async fn account_ids(&self, name: &str) -> Vec<String> {
+        let accounts = self
+            .organizations()
+            .list_accounts()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .expect("list accounts");
+        accounts
+            .iter()
+            .flat_map(|p| p.accounts())
+            .filter(|a| a.name() == Some(name))
+            .filter_map(|a| a.id().map(str::to_owned))
+            .collect()
+    }
+
+    /// The one account with this name.
+    pub async fn account_id(&self, name: &str) -> String {
+        let ids = self.account_ids(name).await;
+        assert_eq!(ids.len(), 1, "accounts named {name}: {ids:?}");
+        ids[0].clone()
+    }
+
+    /// SDK configuration acting in account `id`, through its access role, with credentials
+    /// from STS as any tool would get them.
+    pub async fn config_in(&self, id: &str) -> SdkConfig {
+        let sts = aws_sdk_sts::Client::new(&self.config);
+        let credentials = sts
+            .assume_role()
+            .role_arn(format!(
+                "arn:aws:iam::{id}:role/OrganizationAccountAccessRole"
+            ))
+            .role_session_name("test")
+            .send()
+            .await
+            .expect("assume role")
+            .credentials
+            .expect("credentials");
+        self.config
+            .to_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                    credentials.access_key_id(),
+                    credentials.secret_access_key(),
+                    Some(credentials.session_token().to_owned()),
+                    None,
+                    "test",
+                )),
+            )
+            .build()
+    }
+
+    /// The environment a child `lz` process needs to reach this zone's server.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.moto.endpoint()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+            ("AWS_REGION", REGION.to_owned()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+            ("AWS_CONFIG_FILE", "/nonexistent".to_owned()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".to_owned()),
+            ("NO_COLOR", "1".to_owned()),
+        ]
+    }
+
+    /// IAM acting in the account named `name`.
+    pub async fn iam_in(&self, name: &str) -> aws_sdk_iam::Client {
+        let id = self.account_id(name).await;
+        aws_sdk_iam::Client::new(&self.config_in(&id).await)
+    }
+}
+
+/// Apply options for tests: account creations are polled without waiting.
+pub fn fast() -> landing_zone::apply::ApplyOptions {
+    landing_zone::apply::ApplyOptions {
+        polling: landing_zone::apply::Polling {
+            initial: Duration::from_millis(10),
+            max: Duration::from_millis(100),
+            timeout: Duration::from_secs(60),
+        },
+        ..Default::default()
+    }
+}

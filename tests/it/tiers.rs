@@ -1,0 +1,258 @@
+//! Role tiers in member accounts, against moto (issue 5's list).
+
+use std::collections::BTreeSet;
+
+use landing_zone::policy::PolicyDocument;
+
+use crate::support::{SMALL, Zone};
+
+async fn role_names(iam: &aws_sdk_iam::Client) -> BTreeSet<String> {
+    iam.list_roles()
+        .path_prefix("/landing-zone/")
+        .send()
+        .await
+        .unwrap()
+        .roles()
+        .iter()
+        .map(|r| r.role_name().to_owned())
+        .collect()
+}
+
+async fn trust(iam: &aws_sdk_iam::Client, role: &str) -> PolicyDocument {
+    let out = iam.get_role().role_name(role).send().await.unwrap();
+    PolicyDocument::parse(out.role().unwrap().assume_role_policy_document().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn tier_roles_land_in_exactly_the_accounts_where_they_apply() {
+    let zone = Zone::new(SMALL).await;
+    zone.apply().await;
+    let dev = role_names(&zone.iam_in("lumo-dev").await).await;
+    let prod = role_names(&zone.iam_in("lumo-prod").await).await;
+    let all = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(
+        dev,
+        all(&["lz-keeper", "lz-settler", "lz-tinker", "lz-watcher"])
+    );
+    assert_eq!(
+        prod,
+        all(&["lz-keeper", "lz-settler", "lz-watcher"]),
+        "no tinker in prod"
+    );
+    for core in ["security", "log-archive"] {
+        assert!(
+            role_names(&zone.iam_in(core).await).await.is_empty(),
+            "{core}"
+        );
+    }
+    // Not in the management account.
+    let management = aws_sdk_iam::Client::new(&zone.config);
+    assert!(role_names(&management).await.is_empty());
+}
+
+#[tokio::test]
+async fn trust_policies_admit_only_the_security_account_with_mfa_where_required() {
+    let zone = Zone::new(SMALL).await;
+    zone.apply().await;
+    let security = zone.account_id("security").await;
+    let org_id = zone
+        .organizations()
+        .describe_organization()
+        .send()
+        .await
+        .unwrap()
+        .organization
+        .unwrap()
+        .id
+        .unwrap();
+    let iam = zone.iam_in("lumo-dev").await;
+    for (role, mfa) in [
+        ("lz-watcher", false),
+        ("lz-tinker", false),
+        ("lz-keeper", true),
+        ("lz-settler", true),
+    ] {
+        let doc = trust(&iam, role).await;
+        assert_eq!(doc.statements.len(), 1, "{role}");
+        let statement = &doc.statements[0];
+        let principal = serde_json::to_value(&statement.principal).unwrap();
+        assert_eq!(
+            principal["AWS"],
+            format!("arn:aws:iam::{security}:root"),
+            "{role}"
+        );
+        let condition = serde_json::to_value(&statement.condition).unwrap();
+        assert_eq!(
+            condition["StringEquals"]["aws:PrincipalOrgID"],
+            org_id.as_str(),
+            "{role}"
+        );
+        assert_eq!(
+            condition["Bool"]["aws:MultiFactorAuthPresent"] == "true",
+            mfa,
+            "{role}: {condition}"
+        );
+    }
+    // The keeper's boundary policy exists next to it, and the keeper's own policy requires it.
+    let policies = iam
+        .list_policies()
+        .path_prefix("/landing-zone/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(policies.policies().len(), 1);
+    assert_eq!(policies.policies()[0].policy_name(), Some("lz-boundary"));
+    let keeper = iam
+        .get_role_policy()
+        .role_name("lz-keeper")
+        .policy_name("lz-keeper")
+        .send()
+        .await
+        .unwrap();
+    let keeper = PolicyDocument::parse(keeper.policy_document()).unwrap();
+    let with_boundary = keeper
+        .iter()
+        .find(|s| s.sid.as_deref() == Some("ManageWithBoundary"))
+        .unwrap();
+    assert!(with_boundary.action.iter().any(|a| a == "iam:CreateRole"));
+    assert!(
+        with_boundary.condition["StringLike"]["iam:PermissionsBoundary"].0[0]
+            .ends_with(":policy/landing-zone/lz-boundary")
+    );
+}
+
+#[tokio::test]
+async fn role_drift_is_repaired_and_the_next_apply_writes_nothing() {
+    let zone = Zone::new(SMALL).await;
+    zone.apply().await;
+    let iam = zone.iam_in("lumo-prod").await;
+    // Out of band: open the settler's trust to everyone's account, give the watcher admin,
+    // lengthen the keeper's sessions, drop a tag.
+    iam.update_assume_role_policy()
+        .role_name("lz-settler")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    iam.attach_role_policy()
+        .role_name("lz-watcher")
+        .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+        .send()
+        .await
+        .unwrap();
+    iam.update_role()
+        .role_name("lz-keeper")
+        .max_session_duration(43200)
+        .send()
+        .await
+        .unwrap();
+    iam.untag_role()
+        .role_name("lz-keeper")
+        .tag_keys("lz:tier")
+        .send()
+        .await
+        .unwrap();
+
+    let plan = zone.plan().await;
+    let changed: BTreeSet<(String, String)> = plan
+        .changes()
+        .flat_map(|c| {
+            c.attributes
+                .iter()
+                .map(move |a| (c.address.to_string(), a.name.clone()))
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = [
+        ("role.lumo-prod.lz-settler", "trust_policy"),
+        ("role.lumo-prod.lz-watcher", "managed_policies"),
+        ("role.lumo-prod.lz-keeper", "max_session_secs"),
+        ("role.lumo-prod.lz-keeper", "tags"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(changed, expected);
+
+    zone.apply().await;
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name("lz-watcher")
+        .send()
+        .await
+        .unwrap();
+    let arns: Vec<&str> = attached
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn())
+        .collect();
+    assert_eq!(arns, ["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
+    zone.log.reset();
+    let report = zone.apply().await;
+    assert!(report.applied.is_empty());
+    assert_eq!(zone.log.writes().len(), 0, "{:?}", zone.log.writes());
+}
+
+#[tokio::test]
+async fn an_untagged_role_in_the_landing_zone_path_is_adopted_not_overwritten_silently() {
+    let zone = Zone::new(SMALL).await;
+    zone.apply().await;
+    let iam = zone.iam_in("lumo-dev").await;
+    iam.untag_role()
+        .role_name("lz-watcher")
+        .tag_keys("managed-by")
+        .send()
+        .await
+        .unwrap();
+    let plan = zone.plan().await;
+    let change = plan
+        .changes()
+        .find(|c| c.address.as_str() == "role.lumo-dev.lz-watcher")
+        .unwrap();
+    assert_eq!(change.action, landing_zone::plan::Action::Adopt);
+    let text = landing_zone::render::human(&plan, Default::default());
+    assert!(
+        text.contains("<= iam_role role.lumo-dev.lz-watcher"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn security_groups_may_assume_exactly_their_tier_roles() {
+    let zone = Zone::new(SMALL).await;
+    zone.apply().await;
+    let iam = zone.iam_in("security").await;
+    let dev = zone.account_id("lumo-dev").await;
+    let prod = zone.account_id("lumo-prod").await;
+    let policy = |group: &'static str| {
+        let iam = iam.clone();
+        async move {
+            let out = iam
+                .get_group_policy()
+                .group_name(group)
+                .policy_name("lz-assume")
+                .send()
+                .await
+                .unwrap();
+            PolicyDocument::parse(out.policy_document()).unwrap()
+        }
+    };
+    let tinker = policy("lz-tinker").await;
+    let resources: Vec<&str> = tinker.statements[0].resource.iter().collect();
+    assert_eq!(
+        resources,
+        [format!("arn:aws:iam::{dev}:role/landing-zone/lz-tinker")]
+    );
+    let settler = policy("lz-settler").await;
+    let mut resources: Vec<&str> = settler.statements[0].resource.iter().collect();
+    resources.sort();
+    let mut expected = vec![
+        format!("arn:aws:iam::{dev}:role/landing-zone/lz-settler"),
+        format!("arn:aws:iam::{prod}:role/landing-zone/lz-settler"),
+    ];
+    expected.sort();
+    assert_eq!(resources, expected);
+    assert_eq!(
+        settler.statements[0].condition["Bool"]["aws:MultiFactorAuthPresent"].0,
+        ["true"]
+    );
+}
