@@ -57,6 +57,12 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
                     render::HumanOptions { color },
                     std::io::stdout().lock(),
                 )?;
+                if !plan.conflicts.is_empty() {
+                    bail!("the plan has conflicts (above); nothing was changed");
+                }
+                if !plan.is_complete() {
+                    bail!("some accounts could not be read (above); nothing was changed");
+                }
                 if !plan.has_changes() {
                     session.report(&aws);
                     return Ok(ExitCode::SUCCESS);

@@ -1,6 +1,7 @@
 //! Integration tests, in one binary so the AWS SDK is linked once. Tests that need AWS start
 //! their own `moto_server` (see `support`).
 
+mod audit;
 mod cli;
 mod harness;
 mod reconcile;
