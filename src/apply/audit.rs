@@ -17,7 +17,6 @@ use aws_sdk_s3::types::{
 
 use super::{Live, StepError};
 use crate::aws::{Aws, Member, call};
-use crate::desired::audit::KEY_TAG;
 use crate::desired::{BucketSpec, Encryption, KeySpec, Spec, TrailSpec};
 use crate::plan::{Action, Change};
 
@@ -65,11 +64,7 @@ pub(super) async fn key(aws: &Aws, live: &Live, change: &Change) -> Result<(), S
             Some(id) => id,
             None => {
                 live.write()?;
-                let tags: Vec<KmsTag> = spec
-                    .tags
-                    .iter()
-                    .map(|(k, v)| built(KmsTag::builder().tag_key(k).tag_value(v).build()))
-                    .collect::<Result<_, _>>()?;
+                let tags = key_tags(spec)?;
                 let created = kms
                     .create_key()
                     .description(&spec.description)
@@ -127,11 +122,7 @@ pub(super) async fn key(aws: &Aws, live: &Live, change: &Change) -> Result<(), S
     }
     if !full && touches(change, "tags") {
         live.write()?;
-        let tags: Vec<KmsTag> = spec
-            .tags
-            .iter()
-            .map(|(k, v)| built(KmsTag::builder().tag_key(k).tag_value(v).build()))
-            .collect::<Result<_, _>>()?;
+        let tags = key_tags(spec)?;
         kms.tag_resource()
             .key_id(&key_id)
             .set_tags(Some(tags))
@@ -140,6 +131,13 @@ pub(super) async fn key(aws: &Aws, live: &Live, change: &Change) -> Result<(), S
             .map_err(call("kms.TagResource"))?;
     }
     Ok(())
+}
+
+fn key_tags(spec: &KeySpec) -> Result<Vec<KmsTag>, StepError> {
+    spec.tags
+        .iter()
+        .map(|(k, v)| built(KmsTag::builder().tag_key(k).tag_value(v).build()))
+        .collect()
 }
 
 /// A key of ours whose alias was never made: a run stopped between CreateKey and CreateAlias.
@@ -175,11 +173,12 @@ async fn orphan_key(
             .send()
             .await
             .map_err(call("kms.ListResourceTags"))?;
+        // Its tags include `lz:key`, naming which of lz's keys it is.
         let ours = spec.tags.iter().all(|(k, v)| {
             tags.tags()
                 .iter()
                 .any(|t| t.tag_key() == k && t.tag_value() == v)
-        }) && spec.tags.contains_key(KEY_TAG);
+        });
         if ours {
             return Ok(Some(id.to_owned()));
         }
@@ -432,18 +431,7 @@ pub(super) async fn trail(aws: &Aws, live: &Live, change: &Change) -> Result<(),
     ];
     if !exists {
         live.write()?;
-        let tags: Vec<_> = spec
-            .tags
-            .iter()
-            .map(|(k, v)| {
-                built(
-                    aws_sdk_cloudtrail::types::Tag::builder()
-                        .key(k)
-                        .value(v)
-                        .build(),
-                )
-            })
-            .collect::<Result<_, _>>()?;
+        let tags = trail_tags(spec)?;
         cloudtrail
             .create_trail()
             .name(&spec.name)
@@ -474,18 +462,7 @@ pub(super) async fn trail(aws: &Aws, live: &Live, change: &Change) -> Result<(),
     }
     if exists && (full || touches(change, "tags")) {
         live.write()?;
-        let tags: Vec<_> = spec
-            .tags
-            .iter()
-            .map(|(k, v)| {
-                built(
-                    aws_sdk_cloudtrail::types::Tag::builder()
-                        .key(k)
-                        .value(v)
-                        .build(),
-                )
-            })
-            .collect::<Result<_, _>>()?;
+        let tags = trail_tags(spec)?;
         cloudtrail
             .add_tags()
             .resource_id(trail_arn(aws, spec).await?)
@@ -513,6 +490,20 @@ pub(super) async fn trail(aws: &Aws, live: &Live, change: &Change) -> Result<(),
         }
     }
     Ok(())
+}
+
+fn trail_tags(spec: &TrailSpec) -> Result<Vec<aws_sdk_cloudtrail::types::Tag>, StepError> {
+    spec.tags
+        .iter()
+        .map(|(k, v)| {
+            built(
+                aws_sdk_cloudtrail::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build(),
+            )
+        })
+        .collect()
 }
 
 async fn trail_arn(aws: &Aws, spec: &TrailSpec) -> Result<String, StepError> {

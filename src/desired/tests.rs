@@ -283,3 +283,82 @@ fn deletion_opt_in_maps_to_kinds() {
         BTreeSet::from([Kind::OrganizationalUnit])
     );
 }
+
+#[test]
+fn keeper_can_grant_only_within_the_boundary_and_never_touch_the_landing_zone() {
+    let bp = acme();
+    let desired = expand(&bp, &all_known(&bp));
+    let Spec::IamRole(keeper) = desired
+        .get(&Address::role("lumo-dev", "lz-keeper"))
+        .unwrap()
+        .spec
+        .as_ref()
+    else {
+        panic!()
+    };
+    let policy = &keeper.inline_policies["lz-keeper"];
+    let granting = [
+        "iam:CreateRole",
+        "iam:CreateUser",
+        "iam:AttachRolePolicy",
+        "iam:PutRolePolicy",
+        "iam:PutRolePermissionsBoundary",
+    ];
+    for statement in policy.iter().filter(|s| s.effect == Effect::Allow) {
+        if statement.action.iter().any(|a| granting.contains(&a)) {
+            let boundary = &statement.condition["StringLike"]["iam:PermissionsBoundary"];
+            assert_eq!(
+                boundary.0,
+                ["arn:aws:iam::*:policy/landing-zone/lz-boundary"]
+            );
+        }
+    }
+    let denies = |action: &str, resource: &str| {
+        policy.iter().any(|s| {
+            s.effect == Effect::Deny
+                && s.action.iter().any(|a| a == action)
+                && s.resource.iter().any(|r| r == resource)
+        })
+    };
+    assert!(denies("iam:*", "arn:aws:iam::*:role/landing-zone/*"));
+    assert!(
+        denies("iam:*", "arn:aws:iam::*:policy/landing-zone/*"),
+        "the boundary itself"
+    );
+    assert!(denies("iam:DeleteRolePermissionsBoundary", "*"));
+    assert!(denies("iam:DeleteUserPermissionsBoundary", "*"));
+}
+
+#[test]
+fn administrator_rights_always_sit_behind_mfa_on_every_shipped_blueprint() {
+    for name in ["acme", "northwind"] {
+        let path = format!("{}/blueprints/{name}.yaml", env!("CARGO_MANIFEST_DIR"));
+        let bp = Blueprint::load(&path).unwrap();
+        let desired = expand(&bp, &all_known(&bp));
+        let mut admin_roles = 0;
+        for resource in &desired.resources {
+            let Spec::IamRole(role) = resource.spec.as_ref() else {
+                continue;
+            };
+            let admin = role
+                .managed_policies
+                .contains(crate::blueprint::ADMINISTRATOR_ACCESS)
+                || role
+                    .inline_policies
+                    .values()
+                    .flat_map(|d| d.iter())
+                    .any(|s| s.effect == Effect::Allow && s.action.iter().any(|a| a == "*"));
+            if admin {
+                admin_roles += 1;
+                let mfa = role.trust_policy.iter().all(|s| {
+                    s.condition
+                        .get("Bool")
+                        .and_then(|c| c.get("aws:MultiFactorAuthPresent"))
+                        .is_some_and(|v| v.0 == ["true"])
+                });
+                assert!(mfa, "{name}: {} grants admin without MFA", resource.address);
+            }
+        }
+        assert!(admin_roles > 0, "{name} has settler roles");
+    }
+}

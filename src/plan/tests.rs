@@ -460,3 +460,28 @@ fn the_human_plan_reads_like_terraform() {
         "No changes. The landing zone matches the blueprint.\n"
     );
 }
+
+#[test]
+fn an_unreadable_account_is_left_out_and_said() {
+    let (desired, mut actual) = setup();
+    actual
+        .resources
+        .retain(|a, _| !a.as_str().starts_with("role.lumo-dev."));
+    actual.unreadable.insert(
+        "lumo-dev".to_owned(),
+        "cannot assume role OrganizationAccountAccessRole in account lumo-dev".to_owned(),
+    );
+    let plan = plan(&desired, &actual);
+    assert!(
+        !plan.has_changes(),
+        "nothing in lumo-dev is planned, not even as created"
+    );
+    assert!(!plan.is_complete());
+    assert_eq!(plan.unreadable.len(), 1);
+    assert_eq!(plan.unreadable[0].address, "account.lumo-dev");
+    let text = crate::render::human(&plan, Default::default());
+    assert!(
+        text.contains("Unreadable: account.lumo-dev: could not be read"),
+        "{text}"
+    );
+}

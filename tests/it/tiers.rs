@@ -126,8 +126,8 @@ async fn role_drift_is_repaired_and_the_next_apply_writes_nothing() {
     let zone = Zone::new(SMALL).await;
     zone.apply().await;
     let iam = zone.iam_in("lumo-prod").await;
-    // Out of band: open the settler's trust to everyone's account, give the watcher admin,
-    // lengthen the keeper's sessions, drop a tag.
+    // Out of band: trust another account in the settler's trust policy, give the watcher
+    // admin, lengthen the keeper's sessions, drop a tag, delete the keeper's boundary policy.
     iam.update_assume_role_policy()
         .role_name("lz-settler")
         .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}]}"#)
@@ -152,6 +152,14 @@ async fn role_drift_is_repaired_and_the_next_apply_writes_nothing() {
         .send()
         .await
         .unwrap();
+    let prod = zone.account_id("lumo-prod").await;
+    iam.delete_policy()
+        .policy_arn(format!(
+            "arn:aws:iam::{prod}:policy/landing-zone/lz-boundary"
+        ))
+        .send()
+        .await
+        .unwrap();
 
     let plan = zone.plan().await;
     let changed: BTreeSet<(String, String)> = plan
@@ -172,8 +180,22 @@ async fn role_drift_is_repaired_and_the_next_apply_writes_nothing() {
     .map(|(a, b)| (a.to_string(), b.to_string()))
     .collect();
     assert_eq!(changed, expected);
+    let boundary = plan
+        .changes()
+        .find(|c| c.address.as_str() == "policy.lumo-prod.lz-boundary");
+    assert_eq!(
+        boundary.map(|c| c.action),
+        Some(landing_zone::plan::Action::Create)
+    );
 
     zone.apply().await;
+    let policies = iam
+        .list_policies()
+        .path_prefix("/landing-zone/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(policies.policies().len(), 1, "the boundary is back");
     let attached = iam
         .list_attached_role_policies()
         .role_name("lz-watcher")
