@@ -3,7 +3,7 @@
 //! and the key is never scheduled for deletion.
 
 use aws_sdk_kms::types::{KeySpec as KmsKeySpec, KeyUsageType, Tag as KmsTag};
-use aws_sdk_s3::error::BuildError;
+use aws_sdk_s3::error::{BuildError, ProvideErrorMetadata};
 use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, BucketLocationConstraint, BucketLoggingStatus,
     BucketVersioningStatus, CreateBucketConfiguration, DefaultRetention, ExpirationStatus,
@@ -60,38 +60,23 @@ pub(super) async fn key(aws: &Aws, live: &Live, change: &Change) -> Result<(), S
     let full = change.action == Action::Create;
     let key_id = match &change.id {
         Some(arn) => arn.clone(),
-        None => match orphan_key(kms, spec).await? {
-            Some(id) => id,
-            None => {
-                live.write()?;
-                let tags = key_tags(spec)?;
-                let created = kms
-                    .create_key()
-                    .description(&spec.description)
-                    .key_usage(KeyUsageType::EncryptDecrypt)
-                    .key_spec(KmsKeySpec::SymmetricDefault)
-                    .policy(spec.policy.to_json())
-                    .set_tags(Some(tags))
-                    .send()
-                    .await
-                    .map_err(call("kms.CreateKey"))?;
-                created
-                    .key_metadata()
-                    .map(|m| m.key_id().to_owned())
-                    .ok_or_else(|| {
-                        StepError::Precondition("CreateKey returned no key".to_owned())
-                    })?
-            }
-        },
+        None => create_key(live, kms, spec).await?,
     };
     if change.id.is_none() {
         live.write()?;
-        kms.create_alias()
+        let aliased = kms
+            .create_alias()
             .alias_name(&spec.alias)
             .target_key_id(&key_id)
             .send()
-            .await
-            .map_err(call("kms.CreateAlias"))?;
+            .await;
+        // A retried alias whose first try went through.
+        if let Err(e) = &aliased
+            && e.code() == Some("AlreadyExistsException")
+        {
+            return Ok(());
+        }
+        aliased.map_err(call("kms.CreateAlias"))?;
     }
     if full || touches(change, "rotation") {
         live.write()?;
@@ -138,6 +123,62 @@ fn key_tags(spec: &KeySpec) -> Result<Vec<KmsTag>, StepError> {
         .iter()
         .map(|(k, v)| built(KmsTag::builder().tag_key(k).tag_value(v).build()))
         .collect()
+}
+
+/// Creates the key, once. CreateKey has no idempotency token, so the SDK must not retry it (a
+/// lost answer would leave a second key); after a failure lz looks for the key by its tags
+/// before trying again.
+async fn create_key(
+    live: &Live,
+    kms: &aws_sdk_kms::Client,
+    spec: &KeySpec,
+) -> Result<String, StepError> {
+    let mut pause = std::time::Duration::from_millis(200);
+    for attempt in 1.. {
+        if let Some(id) = orphan_key(kms, spec).await? {
+            return Ok(id);
+        }
+        live.write()?;
+        let created = kms
+            .create_key()
+            .description(&spec.description)
+            .key_usage(KeyUsageType::EncryptDecrypt)
+            .key_spec(KmsKeySpec::SymmetricDefault)
+            .policy(spec.policy.to_json())
+            .set_tags(Some(key_tags(spec)?))
+            .customize()
+            .config_override(
+                aws_sdk_kms::config::Builder::default()
+                    .retry_config(aws_config::retry::RetryConfig::disabled()),
+            )
+            .send()
+            .await;
+        match created {
+            Ok(out) => {
+                return out
+                    .key_metadata()
+                    .map(|m| m.key_id().to_owned())
+                    .ok_or_else(|| {
+                        StepError::Precondition("CreateKey returned no key".to_owned())
+                    });
+            }
+            Err(e)
+                if !matches!(e, aws_sdk_kms::error::SdkError::ServiceError(_))
+                    && attempt < crate::aws::MAX_ATTEMPTS =>
+            {
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            Err(aws_sdk_kms::error::SdkError::ServiceError(e))
+                if e.raw().status().is_server_error() && attempt < crate::aws::MAX_ATTEMPTS =>
+            {
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            Err(e) => return Err(call("kms.CreateKey")(e).into()),
+        }
+    }
+    unreachable!("the loop returns")
 }
 
 /// A key of ours whose alias was never made: a run stopped between CreateKey and CreateAlias.
@@ -219,7 +260,12 @@ pub(super) async fn bucket(aws: &Aws, live: &Live, change: &Change) -> Result<()
                     .build(),
             );
         }
-        create.send().await.map_err(call("s3.CreateBucket"))?;
+        match create.send().await {
+            Ok(_) => {}
+            // A retried create whose first try went through.
+            Err(e) if e.code() == Some("BucketAlreadyOwnedByYou") => {}
+            Err(e) => return Err(call("s3.CreateBucket")(e).into()),
+        }
     }
     if full || touches(change, "block_public_access") {
         live.write()?;
@@ -411,7 +457,7 @@ pub(super) async fn trail(aws: &Aws, live: &Live, change: &Change) -> Result<(),
         return Ok(());
     };
     let cloudtrail = &aws.cloudtrail;
-    let exists = cloudtrail
+    let mut exists = cloudtrail
         .describe_trails()
         .trail_name_list(&spec.name)
         .send()
@@ -432,7 +478,7 @@ pub(super) async fn trail(aws: &Aws, live: &Live, change: &Change) -> Result<(),
     if !exists {
         live.write()?;
         let tags = trail_tags(spec)?;
-        cloudtrail
+        let created = cloudtrail
             .create_trail()
             .name(&spec.name)
             .s3_bucket_name(&spec.bucket)
@@ -443,9 +489,15 @@ pub(super) async fn trail(aws: &Aws, live: &Live, change: &Change) -> Result<(),
             .include_global_service_events(spec.global_events)
             .set_tags_list(Some(tags))
             .send()
-            .await
-            .map_err(call("cloudtrail.CreateTrail"))?;
-    } else if full || settings.iter().any(|s| touches(change, s)) {
+            .await;
+        match created {
+            Ok(_) => {}
+            // A retried create whose first try went through: set it all as an update.
+            Err(e) if e.code() == Some("TrailAlreadyExistsException") => exists = true,
+            Err(e) => return Err(call("cloudtrail.CreateTrail")(e).into()),
+        }
+    }
+    if exists && (full || settings.iter().any(|s| touches(change, s))) {
         live.write()?;
         cloudtrail
             .update_trail()

@@ -74,6 +74,23 @@ where
     }
 }
 
+/// The outcome of a create: `Ok(false)` when it made the entity, `Ok(true)` when the entity
+/// was already there (the answer to a retried create whose first try went through).
+fn created<T, E, R>(
+    result: Result<T, SdkError<E, R>>,
+    operation: &'static str,
+) -> Result<bool, CallError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(false),
+        Err(e) if is_code(&e, "EntityAlreadyExists") => Ok(true),
+        Err(e) => Err(call(operation)(e)),
+    }
+}
+
 fn account_of(change: &Change) -> Result<&str, StepError> {
     change
         .account
@@ -97,7 +114,7 @@ pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), 
         Some(Spec::IamRole(before)) => Some(before),
         _ => None,
     };
-    let exists = match iam.get_role().role_name(&spec.name).send().await {
+    let mut exists = match iam.get_role().role_name(&spec.name).send().await {
         Ok(_) => true,
         Err(e) if is_code(&e, "NoSuchEntity") => false,
         Err(e) => return Err(call("iam.GetRole")(e).into()),
@@ -107,7 +124,8 @@ pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), 
     let full = change.action == Action::Create;
     if !exists {
         live.write()?;
-        iam.create_role()
+        let created_role = iam
+            .create_role()
             .role_name(&spec.name)
             .path(&spec.path)
             .assume_role_policy_document(spec.trust_policy.to_json())
@@ -115,9 +133,11 @@ pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), 
             .set_permissions_boundary(spec.permissions_boundary.clone())
             .set_tags(Some(tags(&spec.tags)))
             .send()
-            .await
-            .map_err(call("iam.CreateRole"))?;
-    } else {
+            .await;
+        // A retried create whose first try went through: bring the role in line in full.
+        exists = created(created_role, "iam.CreateRole")?;
+    }
+    if exists {
         if full || touches(change, "trust_policy") {
             live.write()?;
             eventually("iam.UpdateAssumeRolePolicy", || {
@@ -302,15 +322,17 @@ pub(super) async fn policy(aws: &Aws, live: &Live, change: &Change) -> Result<()
     let full = change.action == Action::Create;
     if !exists {
         live.write()?;
-        iam.create_policy()
+        let result = iam
+            .create_policy()
             .policy_name(&spec.name)
             .path(&spec.path)
             .policy_document(spec.document.to_json())
             .set_tags(Some(tags(&spec.tags)))
             .send()
-            .await
-            .map_err(call("iam.CreatePolicy"))?;
-        return Ok(());
+            .await;
+        if !created(result, "iam.CreatePolicy")? {
+            return Ok(());
+        }
     }
     if full || touches(change, "document") {
         update_document(live, iam, &arn, &spec.document).await?;
@@ -419,12 +441,13 @@ pub(super) async fn group(aws: &Aws, live: &Live, change: &Change) -> Result<(),
     };
     if !exists {
         live.write()?;
-        iam.create_group()
+        let result = iam
+            .create_group()
             .group_name(&spec.name)
             .path(&spec.path)
             .send()
-            .await
-            .map_err(call("iam.CreateGroup"))?;
+            .await;
+        created(result, "iam.CreateGroup")?;
     }
     for (name, document) in &spec.inline_policies {
         live.write()?;

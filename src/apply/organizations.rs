@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use aws_sdk_organizations::error::ProvideErrorMetadata;
 use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet, ParentType, Tag};
 
 use super::{Event, Live, StepError};
@@ -15,6 +16,23 @@ fn tags(tags: &Tags) -> Vec<Tag> {
     tags.iter()
         .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
         .collect()
+}
+
+/// Accepts the "already done" answer a retried create gets when its first try went through.
+pub(super) fn already<T, E, R>(
+    operation: &'static str,
+    result: Result<T, aws_sdk_organizations::error::SdkError<E, R>>,
+    codes: &[&str],
+) -> Result<(), StepError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.code().is_some_and(|c| codes.contains(&c)) => Ok(()),
+        Err(e) => Err(call(operation)(e).into()),
+    }
 }
 
 fn changed(change: &Change, attribute: &str) -> bool {
@@ -41,11 +59,15 @@ pub(super) async fn organization(aws: &Aws, live: &Live, change: &Change) -> Res
         };
         if !exists {
             live.write()?;
-            org.create_organization()
-                .feature_set(OrganizationFeatureSet::All)
-                .send()
-                .await
-                .map_err(call("organizations.CreateOrganization"))?;
+            // A retry of a create that went through answers "already in an organization".
+            already(
+                "organizations.CreateOrganization",
+                org.create_organization()
+                    .feature_set(OrganizationFeatureSet::All)
+                    .send()
+                    .await,
+                &["AlreadyInOrganizationException"],
+            )?;
         }
         root_id(aws, live).await?;
     } else if changed(change, "feature_set") {
@@ -161,19 +183,36 @@ pub(super) async fn organizational_unit(
         None => {
             let root = root_id(aws, live).await?;
             live.write()?;
-            let out = org
+            let created = org
                 .create_organizational_unit()
                 .parent_id(root)
                 .name(name)
                 .set_tags(Some(tags(want)))
                 .send()
-                .await
-                .map_err(call("organizations.CreateOrganizationalUnit"))?;
-            if let Some(id) = out.organizational_unit.and_then(|ou| ou.id) {
-                live.ou_ids
-                    .lock()
-                    .expect("not poisoned")
-                    .insert(name.clone(), id);
+                .await;
+            match created {
+                Ok(out) => {
+                    if let Some(id) = out.organizational_unit.and_then(|ou| ou.id) {
+                        live.ou_ids
+                            .lock()
+                            .expect("not poisoned")
+                            .insert(name.clone(), id);
+                    }
+                }
+                // A retry of a create that went through: the OU is there; make its tags right.
+                Err(e) if e.code() == Some("DuplicateOrganizationalUnitException") => {
+                    let id = ou_id(aws, live, name).await?.ok_or_else(|| {
+                        StepError::Precondition(format!("organizational unit {name} vanished"))
+                    })?;
+                    live.write()?;
+                    org.tag_resource()
+                        .resource_id(id)
+                        .set_tags(Some(tags(want)))
+                        .send()
+                        .await
+                        .map_err(call("organizations.TagResource"))?;
+                }
+                Err(e) => return Err(call("organizations.CreateOrganizationalUnit")(e).into()),
             }
         }
         Some(id) => {
@@ -261,7 +300,6 @@ async fn create_account(
     change: &Change,
     spec: &AccountSpec,
 ) -> Result<String, StepError> {
-    let org = &aws.organizations;
     let _slot = live
         .account_creations
         .acquire()
@@ -269,46 +307,111 @@ async fn create_account(
         .map_err(|_| StepError::Interrupted)?;
     let request = match &change.creating {
         Some(request) => request.clone(),
-        None => match in_progress(aws, &spec.name).await? {
-            // Started by a run that stopped before discovery could see it.
-            Some(request) => request,
-            None => {
-                live.write()?;
-                let out = org
-                    .create_account()
-                    .email(&spec.email)
-                    .account_name(&spec.name)
-                    .role_name(live.access_role())
-                    .set_tags(Some(tags(&spec.tags)))
-                    .send()
-                    .await
-                    .map_err(call("organizations.CreateAccount"))?;
-                out.create_account_status
-                    .and_then(|s| s.id)
-                    .ok_or_else(|| {
-                        StepError::Precondition("CreateAccount returned no request id".to_owned())
-                    })?
-            }
-        },
+        None => request_account(aws, live, spec).await?,
     };
     wait_for_account(aws, live, change, spec, &request).await
 }
 
-async fn in_progress(aws: &Aws, name: &str) -> Result<Option<String>, StepError> {
+/// Asks for the account, once. CreateAccount carries no idempotency token, so the SDK must not
+/// retry it: an answer lost on the way back would become a second account. Instead, after any
+/// failure that is not AWS refusing the request, lz looks for a creation of this account name
+/// before trying again.
+async fn request_account(aws: &Aws, live: &Live, spec: &AccountSpec) -> Result<String, StepError> {
+    let mut pause = Duration::from_millis(200);
+    for attempt in 1.. {
+        // Started by a run that stopped before discovery could see it, or by a lost answer.
+        if let Some(request) = requested(aws, spec).await? {
+            return Ok(request);
+        }
+        live.write()?;
+        let created = aws
+            .organizations
+            .create_account()
+            .email(&spec.email)
+            .account_name(&spec.name)
+            .role_name(live.access_role())
+            .set_tags(Some(tags(&spec.tags)))
+            .customize()
+            .config_override(
+                aws_sdk_organizations::config::Builder::default()
+                    .retry_config(aws_config::retry::RetryConfig::disabled()),
+            )
+            .send()
+            .await;
+        match created {
+            Ok(out) => {
+                return out.create_account_status.and_then(|s| s.id).ok_or_else(|| {
+                    StepError::Precondition("CreateAccount returned no request id".to_owned())
+                });
+            }
+            Err(e) if transient(&e) && attempt < crate::aws::MAX_ATTEMPTS => {
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            Err(e) => return Err(call("organizations.CreateAccount")(e).into()),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+/// Whether a failure may have been the network or AWS having a moment, rather than AWS
+/// refusing the request.
+fn transient<E, R>(error: &aws_sdk_organizations::error::SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    use aws_sdk_organizations::error::SdkError;
+    match error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(e) => {
+            matches!(
+                e.err().code(),
+                Some("TooManyRequestsException" | "ServiceException")
+            ) || e.err().code().is_none()
+        }
+        _ => false,
+    }
+}
+
+/// The request that creates, or created, this account: in progress under its name, or done
+/// for an account of the organization that has its email (a request whose answer was lost).
+async fn requested(aws: &Aws, spec: &AccountSpec) -> Result<Option<String>, StepError> {
     let pages = aws
         .organizations
         .list_create_account_status()
         .states(CreateAccountState::InProgress)
+        .states(CreateAccountState::Succeeded)
         .into_paginator()
         .send()
         .try_collect()
         .await
         .map_err(call("organizations.ListCreateAccountStatus"))?;
-    Ok(pages
+    for status in pages
         .iter()
         .flat_map(|p| p.create_account_statuses())
-        .find(|s| s.account_name() == Some(name))
-        .and_then(|s| s.id().map(str::to_owned)))
+        .filter(|s| s.account_name() == Some(spec.name.as_str()))
+    {
+        let Some(id) = status.id() else { continue };
+        if status.state() == Some(&CreateAccountState::InProgress) {
+            return Ok(Some(id.to_owned()));
+        }
+        let Some(account) = status.account_id() else {
+            continue;
+        };
+        let described = aws
+            .organizations
+            .describe_account()
+            .account_id(account)
+            .send()
+            .await;
+        let email = described.ok().and_then(|d| d.account).and_then(|a| a.email);
+        if email.is_some_and(|e| e.eq_ignore_ascii_case(&spec.email)) {
+            return Ok(Some(id.to_owned()));
+        }
+    }
+    Ok(None)
 }
 
 async fn wait_for_account(
@@ -411,12 +514,28 @@ async fn move_account(
         return Ok(());
     }
     live.write()?;
-    org.move_account()
+    let moved = org
+        .move_account()
         .account_id(id)
         .source_parent_id(source)
-        .destination_parent_id(destination)
+        .destination_parent_id(destination.clone())
         .send()
-        .await
-        .map_err(call("organizations.MoveAccount"))?;
+        .await;
+    if let Err(e) = moved {
+        // A retry of a move that went through finds the account gone from its source.
+        let parents = org
+            .list_parents()
+            .child_id(id)
+            .send()
+            .await
+            .map_err(call("organizations.ListParents"))?;
+        if !parents
+            .parents()
+            .iter()
+            .any(|p| p.id() == Some(destination.as_str()))
+        {
+            return Err(call("organizations.MoveAccount")(e).into());
+        }
+    }
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod audit;
 mod cli;
+mod faults;
 mod harness;
 mod reconcile;
 mod support;

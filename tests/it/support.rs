@@ -6,6 +6,7 @@
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -74,6 +75,11 @@ impl Moto {
         panic!("moto_server did not start");
     }
 
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// `http://127.0.0.1:PORT`, what `AWS_ENDPOINT_URL` is set to.
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
@@ -82,13 +88,23 @@ impl Moto {
     /// SDK configuration for the management account: dummy credentials, the test region and
     /// this server's endpoint (as `AWS_ENDPOINT_URL` would give it).
     pub async fn sdk_config(&self) -> SdkConfig {
-        aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .endpoint_url(self.endpoint())
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
-            .load()
-            .await
+        sdk_config_at(&self.endpoint()).await
     }
+}
+
+/// SDK configuration for the management account at `endpoint`.
+pub async fn sdk_config_at(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        // As `Aws::from_environment` does.
+        .retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_max_attempts(landing_zone::aws::MAX_ATTEMPTS),
+        )
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+        .load()
+        .await
 }
 
 impl Drop for Moto {
@@ -124,8 +140,8 @@ audit_log:
 
 /// A moto server, clients that count their requests, and a blueprint.
 pub struct Zone {
-    /// The server; it lives as long as the zone.
-    pub moto: Moto,
+    /// The server; it lives as long as the zones that share it.
+    pub moto: Arc<Moto>,
     pub aws: landing_zone::aws::Aws,
     pub log: landing_zone::aws::RequestLog,
     pub blueprint: landing_zone::Blueprint,
@@ -134,8 +150,14 @@ pub struct Zone {
 
 impl Zone {
     pub async fn new(yaml: &str) -> Zone {
-        let moto = Moto::start();
-        let config = moto.sdk_config().await;
+        let moto = Arc::new(Moto::start());
+        let endpoint = moto.endpoint();
+        Zone::at(moto, &endpoint, yaml).await
+    }
+
+    /// A zone whose clients talk to `endpoint` (a proxy in front of `moto`, say).
+    pub async fn at(moto: Arc<Moto>, endpoint: &str, yaml: &str) -> Zone {
+        let config = sdk_config_at(endpoint).await;
         let log = landing_zone::aws::RequestLog::new();
         let aws = landing_zone::aws::Aws::new(config.clone(), Some(log.clone()));
         let blueprint = landing_zone::Blueprint::parse("test.yaml", yaml).expect("valid blueprint");

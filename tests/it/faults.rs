@@ -1,0 +1,159 @@
+//! Faults between the SDK and moto: a small HTTP proxy on 127.0.0.1 answers some requests with
+//! 503 without passing them on, and for others passes them on and then drops the connection
+//! before the answer, so the SDK retries a request that moto already carried out. Apply must
+//! still converge, with nothing created twice.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use crate::support::{Moto, SMALL, Zone};
+
+/// What the proxy does to the n-th request (1-based).
+fn fault(n: usize) -> Option<Fault> {
+    match n % 20 {
+        7 => Some(Fault::ServiceUnavailable),
+        17 => Some(Fault::DropAnswer),
+        _ => None,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    /// Answer 503 without passing the request on.
+    ServiceUnavailable,
+    /// Pass the request on, then close the connection without answering.
+    DropAnswer,
+}
+
+/// A fault-injecting proxy in front of a moto server; stops when dropped.
+pub struct Proxy {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    /// Faults injected.
+    pub faults: Arc<AtomicUsize>,
+}
+
+impl Proxy {
+    pub fn start(upstream: u16) -> Proxy {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let faults = Arc::new(AtomicUsize::new(0));
+        let (s, r, f) = (stop.clone(), requests.clone(), faults.clone());
+        std::thread::spawn(move || {
+            while !s.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        let (r, f) = (r.clone(), f.clone());
+                        std::thread::spawn(move || serve(client, upstream, &r, &f));
+                    }
+                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+                }
+            }
+        });
+        Proxy { port, stop, faults }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Reads one HTTP/1.1 request (head and a Content-Length body); `None` at end of stream.
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
+    let mut head = Vec::new();
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(value) = lower.strip_prefix("content-length:") {
+            length = value.trim().parse().ok()?;
+        }
+        if lower.starts_with("connection:") {
+            continue; // the proxy decides: one upstream connection per request
+        }
+        if line == "\r\n" {
+            head.extend_from_slice(b"Connection: close\r\n\r\n");
+            break;
+        }
+        head.extend_from_slice(line.as_bytes());
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    head.extend(body);
+    Some(head)
+}
+
+/// Serves one request: moto closes each connection after its answer (`Connection: close`),
+/// which the proxy passes on, so the client opens a new connection for its next request.
+fn serve(client: TcpStream, upstream: u16, requests: &AtomicUsize, faults: &AtomicUsize) {
+    let mut reader = BufReader::new(client.try_clone().unwrap());
+    let mut client = client;
+    let Some(request) = read_request(&mut reader) else {
+        return;
+    };
+    let n = requests.fetch_add(1, Ordering::SeqCst) + 1;
+    let injected = fault(n);
+    if injected.is_some() {
+        faults.fetch_add(1, Ordering::SeqCst);
+    }
+    if injected == Some(Fault::ServiceUnavailable) {
+        let _ = client.write_all(
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
+    } else if let Ok(mut moto) = TcpStream::connect((Ipv4Addr::LOCALHOST, upstream))
+        && moto.write_all(&request).is_ok()
+    {
+        let mut answer = Vec::new();
+        let _ = moto.read_to_end(&mut answer);
+        if injected != Some(Fault::DropAnswer) {
+            let _ = client.write_all(&answer);
+        }
+    }
+    let _ = client.shutdown(Shutdown::Both);
+}
+
+#[tokio::test]
+async fn apply_converges_through_5xx_and_lost_answers_without_duplicates() {
+    let moto = Arc::new(Moto::start());
+    let proxy = Proxy::start(moto.port());
+    let zone = Zone::at(moto.clone(), &proxy.endpoint(), SMALL).await;
+    zone.apply().await;
+    assert!(
+        proxy.faults.load(Ordering::SeqCst) > 10,
+        "faults were injected"
+    );
+
+    // Read back directly from moto, not through the proxy.
+    let direct = Zone::at(moto.clone(), &moto.endpoint(), SMALL).await;
+    for name in ["security", "log-archive", "lumo-dev", "lumo-prod"] {
+        assert_eq!(
+            direct.account_ids(name).await.len(),
+            1,
+            "{name} created more than once"
+        );
+    }
+    let log_archive = direct.account_id("log-archive").await;
+    let kms = aws_sdk_kms::Client::new(&direct.config_in(&log_archive).await);
+    let keys = kms.list_keys().send().await.unwrap();
+    assert_eq!(keys.keys().len(), 1, "one audit key: {:?}", keys.keys());
+    let plan = direct.plan().await;
+    assert!(
+        !plan.has_changes(),
+        "{}",
+        landing_zone::render::human(&plan, Default::default())
+    );
+}
