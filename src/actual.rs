@@ -20,6 +20,9 @@ pub struct Observed {
     /// For an account whose creation was requested and has not finished: the request's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creating: Option<String>,
+    /// The name of the blueprint account it was found in; `None` for the management account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 /// An account in the organization that the blueprint does not name.
@@ -78,6 +81,7 @@ impl Actual {
                     id,
                     spec: resource.spec.clone(),
                     creating: None,
+                    account: resource.account.clone(),
                 },
             );
         }

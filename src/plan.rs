@@ -295,7 +295,7 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Plan {
             deletions.push(Change {
                 address: address.clone(),
                 kind,
-                account: None,
+                account: found.account.clone(),
                 action: Action::Delete,
                 id: found.id.clone(),
                 before: Some(found.spec.clone()),

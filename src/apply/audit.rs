@@ -70,13 +70,10 @@ pub(super) async fn key(aws: &Aws, live: &Live, change: &Change) -> Result<(), S
             .target_key_id(&key_id)
             .send()
             .await;
-        // A retried alias whose first try went through.
-        if let Err(e) = &aliased
-            && e.code() == Some("AlreadyExistsException")
-        {
-            return Ok(());
+        // A retried alias whose first try went through; any other refusal is an error.
+        if !matches!(&aliased, Err(e) if e.code() == Some("AlreadyExistsException")) {
+            aliased.map_err(call("kms.CreateAlias"))?;
         }
-        aliased.map_err(call("kms.CreateAlias"))?;
     }
     if full || touches(change, "rotation") {
         live.write()?;
@@ -245,8 +242,9 @@ pub(super) async fn bucket(aws: &Aws, live: &Live, change: &Change) -> Result<()
         }
         Err(e) => return Err(call("s3.HeadBucket")(e).into()),
     };
-    // A bucket found where the plan expected none was made by an interrupted run: set it all.
-    let full = change.action == Action::Create;
+    // A bucket found where the plan expected none (made by an interrupted run), or gone since
+    // the plan: set it all.
+    let full = change.action == Action::Create || !exists;
     if !exists {
         live.write()?;
         let mut create = s3
@@ -456,7 +454,7 @@ pub(super) async fn trail(aws: &Aws, live: &Live, change: &Change) -> Result<(),
     let Some(Spec::CloudtrailTrail(spec)) = change.after.as_deref() else {
         return Ok(());
     };
-    let cloudtrail = &aws.cloudtrail;
+    let cloudtrail = &aws.cloudtrail(live.home_region());
     let mut exists = cloudtrail
         .describe_trails()
         .trail_name_list(&spec.name)
@@ -517,7 +515,7 @@ pub(super) async fn trail(aws: &Aws, live: &Live, change: &Change) -> Result<(),
         let tags = trail_tags(spec)?;
         cloudtrail
             .add_tags()
-            .resource_id(trail_arn(aws, spec).await?)
+            .resource_id(trail_arn(cloudtrail, spec).await?)
             .set_tags_list(Some(tags))
             .send()
             .await
@@ -558,9 +556,11 @@ fn trail_tags(spec: &TrailSpec) -> Result<Vec<aws_sdk_cloudtrail::types::Tag>, S
         .collect()
 }
 
-async fn trail_arn(aws: &Aws, spec: &TrailSpec) -> Result<String, StepError> {
-    let trails = aws
-        .cloudtrail
+async fn trail_arn(
+    cloudtrail: &aws_sdk_cloudtrail::Client,
+    spec: &TrailSpec,
+) -> Result<String, StepError> {
+    let trails = cloudtrail
         .describe_trails()
         .trail_name_list(&spec.name)
         .send()

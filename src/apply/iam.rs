@@ -119,9 +119,9 @@ pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), 
         Err(e) if is_code(&e, "NoSuchEntity") => false,
         Err(e) => return Err(call("iam.GetRole")(e).into()),
     };
-    // A role found where the plan expected none (left by an interrupted run) is brought in
-    // line in full, like a creation.
-    let full = change.action == Action::Create;
+    // A role found where the plan expected none (left by an interrupted run), or gone since
+    // the plan, is brought in line in full, like a creation.
+    let full = change.action == Action::Create || !exists;
     if !exists {
         live.write()?;
         let created_role = iam

@@ -233,6 +233,7 @@ pub(crate) struct Live {
     stop_after: Option<usize>,
     account_creations: Semaphore,
     access_role: String,
+    home_region: String,
     options: ApplyOptions,
 }
 
@@ -249,6 +250,7 @@ impl Live {
             stop_after: options.stop_after_writes,
             account_creations: Semaphore::new(CONCURRENT_ACCOUNT_CREATIONS),
             access_role: blueprint.organization.access_role.clone(),
+            home_region: blueprint.home_region.clone(),
             options: options.clone(),
         }
     }
@@ -284,7 +286,14 @@ impl Live {
     /// Clients acting in the blueprint's account `name`.
     pub(crate) async fn member(&self, aws: &Aws, name: &str) -> Result<Arc<Member>, StepError> {
         let id = self.account_id(name)?;
-        Ok(aws.member(name, &id, &self.access_role).await?)
+        Ok(aws
+            .member(name, &id, &self.access_role, &self.home_region)
+            .await?)
+    }
+
+    /// The blueprint's home region, where the audit key, buckets and trail live.
+    pub(crate) fn home_region(&self) -> &str {
+        &self.home_region
     }
 
     /// The role CreateAccount makes in new accounts, and lz assumes in them.

@@ -406,7 +406,17 @@ async fn requested(aws: &Aws, spec: &AccountSpec) -> Result<Option<String>, Step
             .account_id(account)
             .send()
             .await;
-        let email = described.ok().and_then(|d| d.account).and_then(|a| a.email);
+        let email = match described {
+            Ok(out) => out.account.and_then(|a| a.email),
+            // An account that left the organization since: not this one.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_account_not_found_exception()) =>
+            {
+                None
+            }
+            Err(e) => return Err(call("organizations.DescribeAccount")(e).into()),
+        };
         if email.is_some_and(|e| e.eq_ignore_ascii_case(&spec.email)) {
             return Ok(Some(id.to_owned()));
         }

@@ -27,7 +27,6 @@ pub struct Aws {
     log: Option<RequestLog>,
     pub(crate) organizations: aws_sdk_organizations::Client,
     pub(crate) sts: aws_sdk_sts::Client,
-    pub(crate) cloudtrail: aws_sdk_cloudtrail::Client,
     members: Arc<Mutex<HashMap<String, Arc<Member>>>>,
 }
 
@@ -80,21 +79,30 @@ impl Aws {
             }
             aws_sdk_sts::Client::from_conf(builder.build())
         };
-        let cloudtrail = {
-            let mut builder = aws_sdk_cloudtrail::config::Builder::from(&config);
-            if let Some(log) = &log {
-                builder = builder.interceptor(log.clone());
-            }
-            aws_sdk_cloudtrail::Client::from_conf(builder.build())
-        };
         Aws {
             config,
             log,
             organizations,
             sts,
-            cloudtrail,
             members: Arc::default(),
         }
+    }
+
+    /// CloudTrail in the management account, in `region` (the blueprint's home region).
+    pub(crate) fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
+        let config = self.in_region(&self.config, region);
+        let mut builder = aws_sdk_cloudtrail::config::Builder::from(&config);
+        if let Some(log) = &self.log {
+            builder = builder.interceptor(log.clone());
+        }
+        aws_sdk_cloudtrail::Client::from_conf(builder.build())
+    }
+
+    fn in_region(&self, config: &SdkConfig, region: &str) -> SdkConfig {
+        config
+            .to_builder()
+            .region(aws_config::Region::new(region.to_owned()))
+            .build()
     }
 
     fn clients(&self, config: &SdkConfig) -> Member {
@@ -125,7 +133,8 @@ impl Aws {
         }
     }
 
-    /// Clients acting in member account `account_id` through `role`, assumed once per run and
+    /// Clients acting in member account `account_id` through `role`, regional ones in `region`
+    /// (the blueprint's home region, whatever the environment's), assumed once per run and
     /// refreshed by the SDK before the session expires. The first use checks that the role can
     /// be assumed, so that a refusal is reported here, naming the account and the role.
     pub(crate) async fn member(
@@ -133,6 +142,7 @@ impl Aws {
         account: &str,
         account_id: &str,
         role: &str,
+        region: &str,
     ) -> Result<Arc<Member>, AssumeError> {
         let mut members = self.members.lock().await;
         if let Some(member) = members.get(account_id) {
@@ -159,7 +169,7 @@ impl Aws {
             .to_builder()
             .credentials_provider(SharedCredentialsProvider::new(provider))
             .build();
-        let member = Arc::new(self.clients(&config));
+        let member = Arc::new(self.clients(&self.in_region(&config, region)));
         members.insert(account_id.to_owned(), member.clone());
         Ok(member)
     }
@@ -194,5 +204,77 @@ where
     move |e| CallError {
         operation,
         source: Box::new(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_config::Region;
+    use aws_credential_types::Credentials;
+    use aws_smithy_runtime_api::client::http::{
+        HttpConnector, HttpConnectorFuture, SharedHttpConnector, http_client_fn,
+    };
+    use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+
+    use super::*;
+
+    /// moto lets any role be assumed, so the refusal is tested here with the one call it needs
+    /// answered as AWS answers it: STS `AssumeRole` refused with `AccessDenied`.
+    #[derive(Debug)]
+    struct RefuseAssumeRole;
+
+    const ACCESS_DENIED: &str = r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <Error><Type>Sender</Type><Code>AccessDenied</Code>
+  <Message>User: arn:aws:iam::123456789012:user/ci is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::111122223333:role/OrganizationAccountAccessRole</Message>
+  </Error><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>"#;
+
+    impl HttpConnector for RefuseAssumeRole {
+        fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+            let body = request
+                .body()
+                .bytes()
+                .map(|b| String::from_utf8_lossy(b).into_owned());
+            assert!(
+                body.is_some_and(|b| b.contains("Action=AssumeRole")),
+                "only AssumeRole is sent"
+            );
+            HttpConnectorFuture::ready(Ok(HttpResponse::new(
+                StatusCode::try_from(403).expect("a status"),
+                SdkBody::from(ACCESS_DENIED),
+            )))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_access_role_is_an_error_naming_the_account_and_the_role() {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new("eu-west-3"))
+            .credentials_provider(Credentials::new("a", "b", None, None, "test"))
+            .http_client(http_client_fn(|_, _| {
+                SharedHttpConnector::new(RefuseAssumeRole)
+            }))
+            .load()
+            .await;
+        let aws = Aws::new(config, None);
+        let error = aws
+            .member(
+                "lumo-prod",
+                "111122223333",
+                "OrganizationAccountAccessRole",
+                "eu-west-3",
+            )
+            .await
+            .expect_err("refused");
+        assert_eq!(error.account, "lumo-prod");
+        assert_eq!(error.account_id, "111122223333");
+        assert_eq!(error.role, "OrganizationAccountAccessRole");
+        let chain = crate::discover::chain(&error);
+        assert!(
+            chain.starts_with("cannot assume role OrganizationAccountAccessRole in account lumo-prod (111122223333)"),
+            "{chain}"
+        );
+        assert!(chain.contains("AccessDenied"), "{chain}");
     }
 }

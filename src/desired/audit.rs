@@ -57,7 +57,7 @@ pub(super) fn expand(x: &mut Expansion<'_>) {
             expire_after_days: bp.audit_log.retention_days,
             object_lock: None,
             access_log_bucket: None,
-            policy: access_log_policy(&logs, &la_id),
+            policy: access_log_policy(&logs, &la_id, &bp.organization.access_role),
             tags,
         }),
         vec![Address::account(&log_archive)],
@@ -83,7 +83,15 @@ pub(super) fn expand(x: &mut Expansion<'_>) {
                 .unwrap_or(bp.audit_log.retention_days),
         }),
     };
-    let policy = audit_bucket_policy(&bucket, &la_id, &mgmt_id, &org_id, &trail_arn, &key_arn);
+    let policy = audit_bucket_policy(
+        &bucket,
+        &la_id,
+        &bp.organization.access_role,
+        &mgmt_id,
+        &org_id,
+        &trail_arn,
+        &key_arn,
+    );
     let tags = x.tags(&[]);
     x.push(
         Address::bucket(AUDIT),
@@ -192,16 +200,18 @@ fn deny_insecure_transport(bucket: &str) -> Statement {
         .condition("Bool", "aws:SecureTransport", ["false"])
 }
 
-fn deny_deletion(bucket: &str, la_id: &str) -> Statement {
+/// Only the log-archive account's administrator (the access role) may delete the bucket or its
+/// policy.
+fn deny_deletion(bucket: &str, la_id: &str, access_role: &str) -> Statement {
     Statement::deny()
         .sid("DenyDeletingBucketOrPolicy")
         .principal(everyone())
         .actions(["s3:DeleteBucket", "s3:DeleteBucketPolicy"])
         .resources([format!("arn:aws:s3:::{bucket}")])
         .condition(
-            "StringNotEquals",
-            "aws:PrincipalAccount",
-            [la_id.to_owned()],
+            "ArnNotLike",
+            "aws:PrincipalArn",
+            [format!("arn:aws:iam::{la_id}:role/{access_role}")],
         )
 }
 
@@ -209,6 +219,7 @@ fn deny_deletion(bucket: &str, la_id: &str) -> Statement {
 pub(crate) fn audit_bucket_policy(
     bucket: &str,
     la_id: &str,
+    access_role: &str,
     mgmt_id: &str,
     org_id: &str,
     trail_arn: &str,
@@ -246,12 +257,12 @@ pub(crate) fn audit_bucket_policy(
                 ["bucket-owner-full-control"],
             )
             .condition("StringEquals", "aws:SourceArn", [trail_arn.to_owned()]),
-        deny_deletion(bucket, la_id),
+        deny_deletion(bucket, la_id, access_role),
     ])
 }
 
 /// The access-log bucket's policy: TLS only; S3's logging service writes into it.
-pub(crate) fn access_log_policy(bucket: &str, la_id: &str) -> PolicyDocument {
+pub(crate) fn access_log_policy(bucket: &str, la_id: &str, access_role: &str) -> PolicyDocument {
     // The grant comes first: moto (5.2.x) reads a bucket policy for this grant and fails on
     // any statement before it whose principal is `"*"`. Order means nothing to AWS.
     PolicyDocument::new(vec![
@@ -262,6 +273,6 @@ pub(crate) fn access_log_policy(bucket: &str, la_id: &str) -> PolicyDocument {
             .resources([format!("arn:aws:s3:::{bucket}/*")])
             .condition("StringEquals", "aws:SourceAccount", [la_id.to_owned()]),
         deny_insecure_transport(bucket),
-        deny_deletion(bucket, la_id),
+        deny_deletion(bucket, la_id, access_role),
     ])
 }

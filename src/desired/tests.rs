@@ -326,6 +326,10 @@ fn keeper_can_grant_only_within_the_boundary_and_never_touch_the_landing_zone() 
         "the boundary itself"
     );
     assert!(denies("iam:DeleteRolePermissionsBoundary", "*"));
+    assert!(
+        denies("iam:*", "arn:aws:iam::*:role/OrganizationAccountAccessRole"),
+        "the access role lz comes in through is out of reach"
+    );
     assert!(denies("iam:DeleteUserPermissionsBoundary", "*"));
 }
 
@@ -361,4 +365,132 @@ fn administrator_rights_always_sit_behind_mfa_on_every_shipped_blueprint() {
         }
         assert!(admin_roles > 0, "{name} has settler roles");
     }
+}
+
+fn statement<'a>(
+    doc: &'a crate::policy::PolicyDocument,
+    sid: &str,
+) -> &'a crate::policy::Statement {
+    doc.iter()
+        .find(|s| s.sid.as_deref() == Some(sid))
+        .unwrap_or_else(|| panic!("no statement {sid}"))
+}
+
+fn condition<'a>(s: &'a crate::policy::Statement, operator: &str, key: &str) -> Vec<&'a str> {
+    s.condition[operator][key].iter().collect()
+}
+
+#[test]
+fn the_key_policy_statement_by_statement() {
+    let bp = acme();
+    let known = all_known(&bp);
+    let desired = expand(&bp, &known);
+    let Spec::KmsKey(key) = desired.get(&Address::key("audit")).unwrap().spec.as_ref() else {
+        panic!()
+    };
+    let la = &known.account_ids["log-archive"];
+    let trail = "arn:aws:cloudtrail:eu-west-3:999999999999:trail/acme-org-trail";
+    assert_eq!(key.policy.statements.len(), 4);
+    let admin = statement(&key.policy, "LogArchiveAdministers");
+    assert_eq!(admin.effect, Effect::Allow);
+    assert_eq!(
+        serde_json::to_value(&admin.principal).unwrap()["AWS"],
+        format!("arn:aws:iam::{la}:root")
+    );
+    let encrypt = statement(&key.policy, "CloudTrailEncrypts");
+    assert_eq!(
+        encrypt.action.iter().collect::<Vec<_>>(),
+        ["kms:GenerateDataKey*"]
+    );
+    assert_eq!(
+        condition(
+            encrypt,
+            "StringLike",
+            "kms:EncryptionContext:aws:cloudtrail:arn"
+        ),
+        ["arn:aws:cloudtrail:*:999999999999:trail/*"]
+    );
+    assert_eq!(condition(encrypt, "StringEquals", "aws:SourceArn"), [trail]);
+    let describe = statement(&key.policy, "CloudTrailDescribes");
+    assert_eq!(
+        condition(describe, "StringEquals", "aws:SourceArn"),
+        [trail]
+    );
+    let decrypt = statement(&key.policy, "OrganizationDecryptsThroughS3");
+    assert_eq!(decrypt.action.iter().collect::<Vec<_>>(), ["kms:Decrypt"]);
+    assert_eq!(
+        condition(decrypt, "StringEquals", "kms:ViaService"),
+        ["s3.eu-west-3.amazonaws.com"]
+    );
+    assert_eq!(
+        condition(decrypt, "StringEquals", "aws:PrincipalOrgID"),
+        ["o-abc123"]
+    );
+}
+
+#[test]
+fn the_audit_bucket_policy_statement_by_statement() {
+    let bp = acme();
+    let known = all_known(&bp);
+    let desired = expand(&bp, &known);
+    let Spec::S3Bucket(bucket) = desired
+        .get(&Address::bucket("audit"))
+        .unwrap()
+        .spec
+        .as_ref()
+    else {
+        panic!()
+    };
+    let la = &known.account_ids["log-archive"];
+    let name = format!("acme-audit-{la}");
+    let trail = "arn:aws:cloudtrail:eu-west-3:999999999999:trail/acme-org-trail";
+    assert_eq!(bucket.policy.statements.len(), 5);
+
+    let tls = statement(&bucket.policy, "DenyInsecureTransport");
+    assert_eq!(tls.effect, Effect::Deny);
+    assert_eq!(condition(tls, "Bool", "aws:SecureTransport"), ["false"]);
+    assert_eq!(
+        tls.resource.iter().collect::<Vec<_>>(),
+        [
+            format!("arn:aws:s3:::{name}"),
+            format!("arn:aws:s3:::{name}/*")
+        ]
+    );
+    let sse = statement(&bucket.policy, "DenyUploadsNotEncryptedWithAuditKey");
+    assert_eq!(sse.effect, Effect::Deny);
+    assert_eq!(
+        condition(
+            sse,
+            "StringNotEqualsIfExists",
+            "s3:x-amz-server-side-encryption-aws-kms-key-id"
+        ),
+        [known.key_arns[&Address::key("audit")].as_str()]
+    );
+    let acl = statement(&bucket.policy, "CloudTrailChecksAcl");
+    assert_eq!(
+        (acl.effect, acl.action.iter().collect::<Vec<_>>()),
+        (Effect::Allow, vec!["s3:GetBucketAcl"])
+    );
+    assert_eq!(condition(acl, "StringEquals", "aws:SourceArn"), [trail]);
+    let write = statement(&bucket.policy, "CloudTrailWrites");
+    assert_eq!(
+        write.resource.iter().collect::<Vec<_>>(),
+        [
+            format!("arn:aws:s3:::{name}/AWSLogs/999999999999/*"),
+            format!("arn:aws:s3:::{name}/AWSLogs/o-abc123/*")
+        ]
+    );
+    assert_eq!(
+        condition(write, "StringEquals", "s3:x-amz-acl"),
+        ["bucket-owner-full-control"]
+    );
+    assert_eq!(condition(write, "StringEquals", "aws:SourceArn"), [trail]);
+    let delete = statement(&bucket.policy, "DenyDeletingBucketOrPolicy");
+    assert_eq!(delete.effect, Effect::Deny);
+    assert_eq!(
+        condition(delete, "ArnNotLike", "aws:PrincipalArn"),
+        [format!(
+            "arn:aws:iam::{la}:role/OrganizationAccountAccessRole"
+        )]
+    );
 }

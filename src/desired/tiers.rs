@@ -26,10 +26,11 @@ pub(super) fn expand(x: &mut Expansion<'_>, accounts: &[PlannedAccount<'_>]) {
         .iter()
         .map(|t| (t.tier, Arc::new(trust(t, &security_id, &org_id))))
         .collect();
-    let guardrails = Arc::new(guardrails(&path));
+    let access_role = bp.organization.access_role.as_str();
+    let guardrails = Arc::new(guardrails(&path, access_role));
     let boundary_arn = format!("arn:aws:iam::{THIS_ACCOUNT}:policy{path}{BOUNDARY}");
-    let keeper = Arc::new(keeper(&path, &boundary_arn));
-    let boundary_document = Arc::new(boundary_document(&path));
+    let keeper = Arc::new(keeper(&path, access_role, &boundary_arn));
+    let boundary_document = Arc::new(boundary_document(&path, access_role));
     let mut grants: BTreeMap<TierName, Vec<String>> = BTreeMap::new();
     for account in accounts {
         let Some(env) = account.environment else {
@@ -149,22 +150,25 @@ pub(crate) fn trust(tier: &ResolvedTier, security_id: &str, org_id: &str) -> Pol
     PolicyDocument::new(vec![statement])
 }
 
-/// What every landing zone resource in a member account is, for denies.
-fn protected(path: &str) -> Vec<String> {
+/// What the landing zone holds in a member account, for denies: its roles and policies, and
+/// the access role lz itself comes in through (an administrator: whoever could change its
+/// trust could take the account over, or lock lz out).
+fn protected(path: &str, access_role: &str) -> Vec<String> {
     vec![
         format!("arn:aws:iam::{THIS_ACCOUNT}:role{path}*"),
         format!("arn:aws:iam::{THIS_ACCOUNT}:policy{path}*"),
+        format!("arn:aws:iam::{THIS_ACCOUNT}:role/{access_role}"),
     ]
 }
 
 /// `tinker` deploys with PowerUserAccess; this keeps it off the landing zone's own roles and
 /// policies and out of the organization.
-fn guardrails(path: &str) -> PolicyDocument {
+fn guardrails(path: &str, access_role: &str) -> PolicyDocument {
     PolicyDocument::new(vec![
         Statement::deny()
             .sid("DenyLandingZoneIam")
             .actions(["iam:*"])
-            .resources(protected(path)),
+            .resources(protected(path, access_role)),
         Statement::deny()
             .sid("DenyLeavingOrganization")
             .actions(["organizations:LeaveOrganization"])
@@ -183,7 +187,7 @@ fn guardrails(path: &str) -> PolicyDocument {
 
 /// `keeper` may create and change roles and users only with the boundary attached, may pass
 /// only roles outside the landing zone's path, and may not touch the landing zone's own IAM.
-fn keeper(path: &str, boundary_arn: &str) -> PolicyDocument {
+fn keeper(path: &str, access_role: &str, boundary_arn: &str) -> PolicyDocument {
     PolicyDocument::new(vec![
         Statement::allow()
             .sid("ReadIam")
@@ -247,7 +251,7 @@ fn keeper(path: &str, boundary_arn: &str) -> PolicyDocument {
         Statement::deny()
             .sid("DenyLandingZoneIam")
             .actions(["iam:*"])
-            .resources(protected(path)),
+            .resources(protected(path, access_role)),
         Statement::deny()
             .sid("DenyRemovingBoundary")
             .actions([
@@ -258,13 +262,16 @@ fn keeper(path: &str, boundary_arn: &str) -> PolicyDocument {
         Statement::deny()
             .sid("DenyPassingLandingZoneRoles")
             .actions(["iam:PassRole"])
-            .resources([format!("arn:aws:iam::{THIS_ACCOUNT}:role{path}*")]),
+            .resources([
+                format!("arn:aws:iam::{THIS_ACCOUNT}:role{path}*"),
+                format!("arn:aws:iam::{THIS_ACCOUNT}:role/{access_role}"),
+            ]),
     ])
 }
 
 /// The boundary every role `keeper` creates must carry: everything but IAM, Organizations and
 /// account administration, and never the landing zone's own resources.
-fn boundary_document(path: &str) -> PolicyDocument {
+fn boundary_document(path: &str, access_role: &str) -> PolicyDocument {
     let denied: BTreeSet<&str> = ["iam:*", "organizations:*", "account:*"].into();
     PolicyDocument::new(vec![
         Statement::allow()
@@ -278,6 +285,6 @@ fn boundary_document(path: &str) -> PolicyDocument {
         Statement::deny()
             .sid("DenyLandingZoneIam")
             .actions(["iam:*"])
-            .resources(protected(path)),
+            .resources(protected(path, access_role)),
     ])
 }

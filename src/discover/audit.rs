@@ -54,6 +54,9 @@ pub(crate) async fn read_log_archive(
             ));
         }
     }
+    for (_, observed) in &mut found {
+        observed.account = Some(blueprint.accounts.log_archive.name.clone());
+    }
     Ok(found)
 }
 
@@ -124,6 +127,7 @@ async fn read_key(
             id: metadata.and_then(|m| m.arn()).map(str::to_owned),
             spec: Arc::new(Spec::KmsKey(spec)),
             creating: None,
+            account: None,
         },
     )))
 }
@@ -242,6 +246,7 @@ async fn read_bucket(member: &Member, name: &str, region: &str) -> Result<Observ
             tags,
         })),
         creating: None,
+        account: None,
     })
 }
 
@@ -261,7 +266,7 @@ pub(crate) async fn read_trail(
     aws: &Aws,
     blueprint: &Blueprint,
 ) -> Result<Option<(Address, Observed)>, DiscoverError> {
-    let cloudtrail = &aws.cloudtrail;
+    let cloudtrail = &aws.cloudtrail(&blueprint.home_region);
     let name = blueprint.trail_name();
     let trails = cloudtrail
         .describe_trails()
@@ -313,6 +318,7 @@ pub(crate) async fn read_trail(
             id: Some(arn.to_owned()),
             spec: Arc::new(Spec::CloudtrailTrail(spec)),
             creating: None,
+            account: None,
         },
     )))
 }

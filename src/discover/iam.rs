@@ -98,6 +98,7 @@ pub(crate) async fn read_account(
                 id: role.arn().map(str::to_owned),
                 spec: Arc::new(Spec::IamRole(spec)),
                 creating: None,
+                account: Some(account.to_owned()),
             },
         ));
     }
@@ -126,6 +127,7 @@ pub(crate) async fn read_account(
                 id: group.arn().map(str::to_owned),
                 spec: Arc::new(Spec::IamGroup(spec)),
                 creating: None,
+                account: Some(account.to_owned()),
             },
         ));
     }
@@ -161,6 +163,7 @@ pub(crate) async fn read_account(
                 id: Some(arn.to_owned()),
                 spec: Arc::new(Spec::IamPolicy(spec)),
                 creating: None,
+                account: Some(account.to_owned()),
             },
         ));
     }

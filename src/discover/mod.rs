@@ -59,7 +59,7 @@ pub async fn discover(aws: &Aws, blueprint: &Blueprint) -> Result<Actual, Discov
     let log_archive = &blueprint.accounts.log_archive.name;
     let reads: Vec<_> = futures::stream::iter(known.account_ids.iter())
         .map(|(name, id)| async move {
-            let member = match aws.member(name, id, role).await {
+            let member = match aws.member(name, id, role, &blueprint.home_region).await {
                 Ok(member) => member,
                 Err(e) => return (name, Err(Unreadable::Assume(e))),
             };
@@ -84,7 +84,9 @@ pub async fn discover(aws: &Aws, blueprint: &Blueprint) -> Result<Actual, Discov
             Err(Unreadable::Assume(e)) => {
                 actual.unreadable.insert(name.clone(), chain(&e));
             }
-            Err(Unreadable::Read(e)) => return Err(e),
+            Err(Unreadable::Read(e)) => {
+                actual.unreadable.insert(name.clone(), chain(&e));
+            }
         }
     }
     if actual.management_account_id.is_some()
@@ -129,6 +131,7 @@ pub(crate) fn identify(inventory: &Inventory, blueprint: &Blueprint) -> Actual {
                 trusted_services: inventory.trusted_services.clone(),
             })),
             creating: None,
+            account: None,
         },
     );
     let ou_names: HashMap<&str, &str> = inventory
@@ -146,6 +149,7 @@ pub(crate) fn identify(inventory: &Inventory, blueprint: &Blueprint) -> Actual {
                     tags: ou.tags.clone(),
                 })),
                 creating: None,
+                account: None,
             },
         );
     }
@@ -187,6 +191,7 @@ pub(crate) fn identify(inventory: &Inventory, blueprint: &Blueprint) -> Actual {
                                 .clone(),
                         })),
                         creating: None,
+                        account: None,
                     },
                 );
             }
@@ -219,6 +224,7 @@ pub(crate) fn identify(inventory: &Inventory, blueprint: &Blueprint) -> Actual {
                         tags: Tags::new(),
                     })),
                     creating: Some(request.id.clone()),
+                    account: None,
                 },
             );
         }

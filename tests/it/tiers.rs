@@ -278,3 +278,63 @@ async fn security_groups_may_assume_exactly_their_tier_roles() {
         ["true"]
     );
 }
+
+#[tokio::test]
+async fn a_tier_the_blueprint_drops_is_kept_without_opt_in_and_deleted_with_it() {
+    let mut zone = Zone::new(SMALL).await;
+    zone.apply().await;
+    let without_tinker = SMALL.replace(
+        "audit_log:",
+        "role_tiers: { tinker: { enabled: false } }\naudit_log:",
+    );
+    zone.blueprint = landing_zone::Blueprint::parse("test.yaml", &without_tinker).unwrap();
+    let kept = zone.plan().await;
+    assert!(
+        !kept
+            .changes()
+            .any(|c| c.action == landing_zone::plan::Action::Delete)
+    );
+    assert!(
+        kept.notes
+            .iter()
+            .any(|n| n.address == "role.lumo-dev.lz-tinker"),
+        "{:?}",
+        kept.notes
+    );
+
+    let opted_in = format!("{without_tinker}allow_delete: [roles, groups]\n");
+    zone.blueprint = landing_zone::Blueprint::parse("test.yaml", &opted_in).unwrap();
+    let plan = zone.plan().await;
+    let deleted: BTreeSet<&str> = plan
+        .changes()
+        .filter(|c| c.action == landing_zone::plan::Action::Delete)
+        .map(|c| c.address.as_str())
+        .collect();
+    assert_eq!(
+        deleted,
+        BTreeSet::from(["role.lumo-dev.lz-tinker", "group.lz-tinker"])
+    );
+    assert!(
+        landing_zone::render::human(&plan, Default::default())
+            .contains("- iam_role role.lumo-dev.lz-tinker")
+    );
+    zone.apply().await;
+    assert!(
+        !role_names(&zone.iam_in("lumo-dev").await)
+            .await
+            .contains("lz-tinker")
+    );
+    let groups = zone
+        .iam_in("security")
+        .await
+        .list_groups()
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !groups
+            .groups()
+            .iter()
+            .any(|g| g.group_name() == "lz-tinker")
+    );
+}
