@@ -336,14 +336,8 @@ pub async fn apply(
         });
     }
     let live = Live::new(&options, blueprint);
-    let mut report = ApplyReport {
-        applied: Vec::new(),
-        rounds: 0,
-        remaining: plan(
-            &crate::expand(blueprint, &Actual::empty().known()),
-            &Actual::empty(),
-        ),
-    };
+    let mut applied = Vec::new();
+    let mut rounds = 0;
     for round in 1..=options.max_rounds.max(1) {
         let actual = discover(aws, blueprint).await?;
         let current = plan(&crate::expand(blueprint, &actual.known()), &actual);
@@ -363,24 +357,30 @@ pub async fn apply(
             .changes()
             .filter(|c| allowed.as_ref().is_none_or(|a| a.contains(&c.address)))
             .collect();
-        report.remaining = current.clone();
         if steps.is_empty() {
-            return Ok(report);
+            return Ok(ApplyReport {
+                applied,
+                rounds,
+                remaining: current,
+            });
         }
-        report.rounds = round;
+        rounds = round;
         live.learn(&actual);
         live.event(Event::Round {
             number: round,
             changes: steps.len(),
         });
-        let done = run_round(aws, &live, &steps, &mut report).await?;
+        let done = run_round(aws, &live, &steps, &mut applied).await?;
         if done == 0 {
             break; // nothing could be done: the rest waits on something that is not coming
         }
     }
     let actual = discover(aws, blueprint).await?;
-    report.remaining = plan(&crate::expand(blueprint, &actual.known()), &actual);
-    Ok(report)
+    Ok(ApplyReport {
+        applied,
+        rounds,
+        remaining: plan(&crate::expand(blueprint, &actual.known()), &actual),
+    })
 }
 
 /// Runs one round's changes in dependency waves; returns how many were made.
@@ -388,7 +388,7 @@ async fn run_round(
     aws: &Aws,
     live: &Live,
     steps: &[&Change],
-    report: &mut ApplyReport,
+    applied: &mut Vec<(Address, Action)>,
 ) -> Result<usize, ApplyError> {
     let index: HashMap<&Address, usize> = steps
         .iter()
@@ -441,7 +441,7 @@ async fn run_round(
             match result {
                 Ok(()) => {
                     done += 1;
-                    report.applied.push((address, action));
+                    applied.push((address, action));
                 }
                 Err(StepError::Interrupted) => {
                     failure.get_or_insert(ApplyError::Interrupted(
