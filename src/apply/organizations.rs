@@ -9,7 +9,7 @@ use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet, P
 use super::{Event, Live, StepError};
 use crate::aws::{Aws, call};
 use crate::desired::{AccountSpec, OrganizationSpec, OuSpec, Spec, Tags};
-use crate::discover::ROOT;
+use crate::discover::{ROOT, list_root, list_top_ous};
 use crate::plan::{Action, Change};
 
 fn tags(tags: &Tags) -> Vec<Tag> {
@@ -117,18 +117,8 @@ async fn root_id(aws: &Aws, live: &Live) -> Result<String, StepError> {
     if let Some(id) = live.root_id.lock().expect("not poisoned").clone() {
         return Ok(id);
     }
-    let pages = aws
-        .organizations
-        .list_roots()
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(call("organizations.ListRoots"))?;
-    let id = pages
-        .iter()
-        .flat_map(|p| p.roots())
-        .find_map(|r| r.id().map(str::to_owned))
+    let id = list_root(&aws.organizations)
+        .await?
         .ok_or_else(|| StepError::Precondition("the organization has no root".to_owned()))?;
     *live.root_id.lock().expect("not poisoned") = Some(id.clone());
     Ok(id)
@@ -140,20 +130,11 @@ async fn ou_id(aws: &Aws, live: &Live, name: &str) -> Result<Option<String>, Ste
         return Ok(Some(id.clone()));
     }
     let root = root_id(aws, live).await?;
-    let pages = aws
-        .organizations
-        .list_organizational_units_for_parent()
-        .parent_id(&root)
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(call("organizations.ListOrganizationalUnitsForParent"))?;
-    let id = pages
-        .iter()
-        .flat_map(|p| p.organizational_units())
-        .find(|ou| ou.name() == Some(name))
-        .and_then(|ou| ou.id().map(str::to_owned));
+    let id = list_top_ous(&aws.organizations, &root)
+        .await?
+        .into_iter()
+        .find(|(_, n)| n == name)
+        .map(|(id, _)| id);
     if let Some(id) = &id {
         live.ou_ids
             .lock()

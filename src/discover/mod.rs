@@ -20,7 +20,7 @@ use crate::aws::{Aws, CallError};
 use crate::blueprint::Blueprint;
 use crate::desired::{AccountSpec, Address, OrganizationSpec, OuSpec, Spec, Tags};
 
-pub(crate) use organizations::{Inventory, read_inventory};
+pub(crate) use organizations::{Inventory, list_root, list_top_ous, read_inventory};
 
 /// Why the organization could not be read.
 #[derive(Debug, thiserror::Error)]

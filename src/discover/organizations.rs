@@ -13,7 +13,7 @@ use aws_sdk_organizations::types::{CreateAccountState, ParentType};
 use futures::{StreamExt, TryStreamExt};
 
 use super::{DiscoverError, tag_map};
-use crate::aws::{Aws, call};
+use crate::aws::{Aws, CallError, call};
 use crate::blueprint::Blueprint;
 use crate::desired::Tags;
 
@@ -65,6 +65,48 @@ pub(crate) struct Inventory {
     pub trusted_services: BTreeSet<String>,
 }
 
+/// The id of the organization's root.
+pub(crate) async fn list_root(
+    org: &aws_sdk_organizations::Client,
+) -> Result<Option<String>, CallError> {
+    let roots = org
+        .list_roots()
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(call("organizations.ListRoots"))?;
+    Ok(roots
+        .iter()
+        .flat_map(|page| page.roots())
+        .find_map(|r| r.id().map(str::to_owned)))
+}
+
+/// The OUs directly under `root`, as (id, name).
+pub(crate) async fn list_top_ous(
+    org: &aws_sdk_organizations::Client,
+    root: &str,
+) -> Result<Vec<(String, String)>, CallError> {
+    let pages = org
+        .list_organizational_units_for_parent()
+        .parent_id(root)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(call("organizations.ListOrganizationalUnitsForParent"))?;
+    Ok(pages
+        .iter()
+        .flat_map(|p| p.organizational_units())
+        .map(|ou| {
+            (
+                ou.id().unwrap_or_default().to_owned(),
+                ou.name().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect())
+}
+
 pub(crate) async fn read_inventory(
     aws: &Aws,
     blueprint: &Blueprint,
@@ -106,32 +148,13 @@ pub(crate) async fn read_inventory(
         });
     }
 
-    let roots = org
-        .list_roots()
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(call("organizations.ListRoots"))?;
-    let root_id = roots
-        .iter()
-        .flat_map(|page| page.roots())
-        .find_map(|r| r.id().map(str::to_owned));
-
+    let root_id = list_root(org).await?;
     let mut ous = Vec::new();
     if let Some(root) = &root_id {
-        let pages = org
-            .list_organizational_units_for_parent()
-            .parent_id(root)
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(call("organizations.ListOrganizationalUnitsForParent"))?;
-        for ou in pages.iter().flat_map(|p| p.organizational_units()) {
+        for (id, name) in list_top_ous(org, root).await? {
             ous.push(OuInfo {
-                id: ou.id().unwrap_or_default().to_owned(),
-                name: ou.name().unwrap_or_default().to_owned(),
+                id,
+                name,
                 tags: Tags::new(),
             });
         }

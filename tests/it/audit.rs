@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use aws_sdk_s3::types::{BucketVersioningStatus, MfaDelete, VersioningConfiguration};
 use landing_zone::policy::{Effect, PolicyDocument};
 
-use crate::support::{SMALL, Zone};
+use crate::support::{SMALL, Zone, changed, pairs};
 
 struct Audit {
     kms: aws_sdk_kms::Client,
@@ -271,27 +271,18 @@ async fn audit_drift_is_planned_repaired_and_then_quiet() {
         .unwrap();
 
     let plan = zone.plan().await;
-    let changed: BTreeSet<(String, String)> = plan
-        .changes()
-        .flat_map(|c| {
-            c.attributes
-                .iter()
-                .map(move |at| (c.address.to_string(), at.name.clone()))
-        })
-        .collect();
-    let expected: BTreeSet<(String, String)> = [
-        ("bucket.audit", "encryption"),
-        ("bucket.audit", "versioning"),
-        ("bucket.audit", "policy"),
-        ("bucket.access-logs", "block_public_access"),
-        ("kms.audit", "rotation"),
-        ("trail.org", "logging"),
-        ("trail.org", "log_validation"),
-    ]
-    .iter()
-    .map(|(x, y)| (x.to_string(), y.to_string()))
-    .collect();
-    assert_eq!(changed, expected);
+    assert_eq!(
+        changed(&plan),
+        pairs(&[
+            ("bucket.audit", "encryption"),
+            ("bucket.audit", "versioning"),
+            ("bucket.audit", "policy"),
+            ("bucket.access-logs", "block_public_access"),
+            ("kms.audit", "rotation"),
+            ("trail.org", "logging"),
+            ("trail.org", "log_validation"),
+        ])
+    );
     assert!(
         plan.changes()
             .all(|c| c.action == landing_zone::plan::Action::Update)

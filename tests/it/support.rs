@@ -287,3 +287,21 @@ pub fn fast() -> landing_zone::apply::ApplyOptions {
         ..Default::default()
     }
 }
+
+/// The (address, attribute) pairs a plan changes, to compare with what a test broke.
+pub fn changed(plan: &landing_zone::Plan) -> std::collections::BTreeSet<(String, String)> {
+    plan.changes()
+        .flat_map(|c| {
+            c.attributes
+                .iter()
+                .map(move |a| (c.address.to_string(), a.name.clone()))
+        })
+        .collect()
+}
+
+/// The same pairs, written as literals.
+pub fn pairs(list: &[(&str, &str)]) -> std::collections::BTreeSet<(String, String)> {
+    list.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}

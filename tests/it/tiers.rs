@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use landing_zone::policy::PolicyDocument;
 
-use crate::support::{SMALL, Zone};
+use crate::support::{SMALL, Zone, changed, pairs};
 
 async fn role_names(iam: &aws_sdk_iam::Client) -> BTreeSet<String> {
     iam.list_roles()
@@ -162,24 +162,15 @@ async fn role_drift_is_repaired_and_the_next_apply_writes_nothing() {
         .unwrap();
 
     let plan = zone.plan().await;
-    let changed: BTreeSet<(String, String)> = plan
-        .changes()
-        .flat_map(|c| {
-            c.attributes
-                .iter()
-                .map(move |a| (c.address.to_string(), a.name.clone()))
-        })
-        .collect();
-    let expected: BTreeSet<(String, String)> = [
-        ("role.lumo-prod.lz-settler", "trust_policy"),
-        ("role.lumo-prod.lz-watcher", "managed_policies"),
-        ("role.lumo-prod.lz-keeper", "max_session_secs"),
-        ("role.lumo-prod.lz-keeper", "tags"),
-    ]
-    .iter()
-    .map(|(a, b)| (a.to_string(), b.to_string()))
-    .collect();
-    assert_eq!(changed, expected);
+    assert_eq!(
+        changed(&plan),
+        pairs(&[
+            ("role.lumo-prod.lz-settler", "trust_policy"),
+            ("role.lumo-prod.lz-watcher", "managed_policies"),
+            ("role.lumo-prod.lz-keeper", "max_session_secs"),
+            ("role.lumo-prod.lz-keeper", "tags"),
+        ])
+    );
     let boundary = plan
         .changes()
         .find(|c| c.address.as_str() == "policy.lumo-prod.lz-boundary");
