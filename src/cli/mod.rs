@@ -95,8 +95,10 @@ impl Session {
 
 /// Logging to stderr, quiet by default so that stdout holds only the plan.
 pub fn init_tracing(verbose: u8) {
+    // Quiet by default: the SDK's own warnings (no instance metadata service, say) are noise
+    // next to the one error lz reports with its causes.
     let default = match verbose {
-        0 => "warn",
+        0 => "error,landing_zone=warn,lz=warn",
         1 => "landing_zone=info,lz=info",
         _ => "landing_zone=debug,lz=debug",
     };
