@@ -18,6 +18,7 @@ use aws_sdk_s3::types::{
 use super::{Live, StepError};
 use crate::aws::{Aws, Member, call};
 use crate::desired::{BucketSpec, Encryption, KeySpec, Spec, TrailSpec};
+use crate::discover::list_aliases;
 use crate::plan::{Action, Change};
 
 fn built<T>(result: Result<T, BuildError>) -> Result<T, StepError> {
@@ -192,14 +193,7 @@ async fn orphan_key(
         .try_collect()
         .await
         .map_err(call("kms.ListKeys"))?;
-    let aliases = kms
-        .list_aliases()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(call("kms.ListAliases"))?;
+    let aliases = list_aliases(kms).await?;
     for key in keys {
         let Some(id) = key.key_id() else { continue };
         if aliases.iter().any(|a| a.target_key_id() == Some(id)) {

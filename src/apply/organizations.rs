@@ -9,7 +9,7 @@ use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet, P
 use super::{Event, Live, StepError};
 use crate::aws::{Aws, call};
 use crate::desired::{AccountSpec, OrganizationSpec, OuSpec, Spec, Tags};
-use crate::discover::{ROOT, list_root, list_top_ous};
+use crate::discover::{ROOT, list_root, list_top_ous, list_trusted_services};
 use crate::plan::{Action, Change};
 
 fn tags(tags: &Tags) -> Vec<Tag> {
@@ -83,23 +83,11 @@ pub(super) async fn organization(aws: &Aws, live: &Live, change: &Change) -> Res
 }
 
 async fn enable_services(aws: &Aws, live: &Live, spec: &OrganizationSpec) -> Result<(), StepError> {
-    let pages = aws
-        .organizations
-        .list_aws_service_access_for_organization()
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(call("organizations.ListAWSServiceAccessForOrganization"))?;
-    let enabled: Vec<&str> = pages
-        .iter()
-        .flat_map(|p| p.enabled_service_principals())
-        .filter_map(|s| s.service_principal())
-        .collect();
+    let enabled = list_trusted_services(&aws.organizations).await?;
     for service in spec
         .trusted_services
         .iter()
-        .filter(|s| !enabled.contains(&s.as_str()))
+        .filter(|s| !enabled.contains(*s))
     {
         live.write()?;
         aws.organizations

@@ -8,7 +8,7 @@ use aws_sdk_s3::types::{BucketVersioningStatus, ExpirationStatus, ObjectLockEnab
 
 use super::{DiscoverError, tag_map};
 use crate::actual::Observed;
-use crate::aws::{Aws, Member, call};
+use crate::aws::{Aws, CallError, Member, call};
 use crate::blueprint::Blueprint;
 use crate::desired::audit::{ACCESS_LOGS, AUDIT, ORG_TRAIL};
 use crate::desired::{Address, BucketSpec, Encryption, KeySpec, ObjectLockSpec, Spec, TrailSpec};
@@ -60,20 +60,26 @@ pub(crate) async fn read_log_archive(
     Ok(found)
 }
 
+/// Every alias in the account (the 14 `aws/*` ones among them).
+pub(crate) async fn list_aliases(
+    kms: &aws_sdk_kms::Client,
+) -> Result<Vec<aws_sdk_kms::types::AliasListEntry>, CallError> {
+    kms.list_aliases()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(call("kms.ListAliases"))
+}
+
 async fn read_key(
     member: &Member,
     blueprint: &Blueprint,
 ) -> Result<Option<(Address, Observed)>, DiscoverError> {
     let kms = &member.kms;
     let alias = format!("alias/{}", blueprint.audit_key_alias());
-    let aliases = kms
-        .list_aliases()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(call("kms.ListAliases"))?;
+    let aliases = list_aliases(kms).await?;
     let Some(key_id) = aliases
         .iter()
         .find(|a| a.alias_name() == Some(alias.as_str()))

@@ -7,6 +7,8 @@
 //! name under the root.
 
 mod audit;
+
+pub(crate) use audit::list_aliases;
 mod iam;
 mod organizations;
 
@@ -20,7 +22,9 @@ use crate::aws::{Aws, CallError};
 use crate::blueprint::Blueprint;
 use crate::desired::{AccountSpec, Address, OrganizationSpec, OuSpec, Spec, Tags};
 
-pub(crate) use organizations::{Inventory, list_root, list_top_ous, read_inventory};
+pub(crate) use organizations::{
+    Inventory, list_root, list_top_ous, list_trusted_services, read_inventory,
+};
 
 /// Why the organization could not be read.
 #[derive(Debug, thiserror::Error)]

@@ -82,6 +82,24 @@ pub(crate) async fn list_root(
         .find_map(|r| r.id().map(str::to_owned)))
 }
 
+/// The service principals with trusted access to the organization.
+pub(crate) async fn list_trusted_services(
+    org: &aws_sdk_organizations::Client,
+) -> Result<BTreeSet<String>, CallError> {
+    let pages = org
+        .list_aws_service_access_for_organization()
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(call("organizations.ListAWSServiceAccessForOrganization"))?;
+    Ok(pages
+        .iter()
+        .flat_map(|p| p.enabled_service_principals())
+        .filter_map(|s| s.service_principal().map(str::to_owned))
+        .collect())
+}
+
 /// The OUs directly under `root`, as (id, name).
 pub(crate) async fn list_top_ous(
     org: &aws_sdk_organizations::Client,
@@ -276,18 +294,7 @@ pub(crate) async fn read_inventory(
         })
         .collect();
 
-    let pages = org
-        .list_aws_service_access_for_organization()
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(call("organizations.ListAWSServiceAccessForOrganization"))?;
-    let trusted_services = pages
-        .iter()
-        .flat_map(|p| p.enabled_service_principals())
-        .filter_map(|s| s.service_principal().map(str::to_owned))
-        .collect();
+    let trusted_services = list_trusted_services(org).await?;
 
     Ok(Inventory {
         organization: Some(organization),
