@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::check::AccountIam;
 use crate::desired::{Address, Desired, Known, Spec};
 
 /// One resource found in AWS.
@@ -53,6 +54,10 @@ pub struct Actual {
     /// assumed), with why; what lives in them is not planned.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub unreadable: BTreeMap<String, String>,
+    /// Every role, user, group and customer managed policy of each member account read, lz's
+    /// and others': what `lz check` evaluates.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub iam: BTreeMap<String, AccountIam>,
 }
 
 impl Actual {

@@ -23,6 +23,8 @@ pub const DEFAULT_ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
 
 /// The default IAM path under which every role, group and policy of the landing zone lives.
 pub const DEFAULT_IAM_PATH: &str = "/landing-zone/";
+/// The IAM path of what `keeper` manages, unless the blueprint names another.
+pub const DEFAULT_KEEPER_PATH: &str = "/keeper/";
 
 /// A whole blueprint: one landing zone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -68,6 +70,10 @@ pub struct Organization {
     /// The IAM path for every role, group and policy of the landing zone.
     #[serde(default = "default_iam_path")]
     pub iam_path: String,
+    /// The IAM path of the roles, instance profiles and policies `keeper` may manage: every
+    /// IAM write it may make is scoped to this path and needs the permissions boundary.
+    #[serde(default = "default_keeper_path")]
+    pub keeper_path: String,
     /// Tags put on every account, in addition to the ownership tags.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
@@ -79,6 +85,10 @@ fn default_access_role() -> String {
 
 fn default_iam_path() -> String {
     DEFAULT_IAM_PATH.to_owned()
+}
+
+fn default_keeper_path() -> String {
+    DEFAULT_KEEPER_PATH.to_owned()
 }
 
 /// The fixed accounts.

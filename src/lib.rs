@@ -37,6 +37,7 @@ pub mod actual;
 pub mod apply;
 pub mod aws;
 pub mod blueprint;
+pub mod check;
 pub mod desired;
 pub mod discover;
 pub mod plan;

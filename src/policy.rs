@@ -64,6 +64,14 @@ pub struct Statement {
     /// Who, for resource and trust policies.
     #[serde(rename = "Principal", default, skip_serializing_if = "Option::is_none")]
     pub principal: Option<Principal>,
+    /// Everyone but these, for resource policies. lz writes none; it is read so that a live
+    /// document's meaning is not lost.
+    #[serde(
+        rename = "NotPrincipal",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub not_principal: Option<Principal>,
     /// The actions.
     #[serde(rename = "Action", default, skip_serializing_if = "Strings::is_empty")]
     pub action: Strings,
@@ -104,6 +112,7 @@ impl Statement {
             sid: None,
             effect,
             principal: None,
+            not_principal: None,
             action: Strings::default(),
             not_action: Strings::default(),
             resource: Strings::default(),
@@ -323,8 +332,10 @@ impl PolicyDocument {
                 for keys in s.condition.values_mut() {
                     keys.values_mut().for_each(sort);
                 }
-                if let Some(Principal::Of(map)) = &mut s.principal {
-                    map.values_mut().for_each(sort);
+                for principal in [&mut s.principal, &mut s.not_principal] {
+                    if let Some(Principal::Of(map)) = principal {
+                        map.values_mut().for_each(sort);
+                    }
                 }
                 s
             })

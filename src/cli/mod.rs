@@ -2,6 +2,7 @@
 //! into library calls; clap types stay in this module tree.
 
 mod apply;
+mod check;
 mod plan;
 mod validate;
 
@@ -32,6 +33,9 @@ enum Command {
     Plan(plan::Args),
     /// Make the changes: from a blueprint (after confirmation) or from a saved plan.
     Apply(apply::Args),
+    /// Prove the security properties by evaluating the policies: escalation, MFA, trust,
+    /// the audit trail. Exit 0 when every property holds, 1 otherwise.
+    Check(check::Args),
     /// Print the blueprint's JSON Schema, for editors.
     Schema,
 }
@@ -43,6 +47,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Validate(a) => validate::exec(a),
         Command::Plan(a) => plan::exec(a, &session),
         Command::Apply(a) => apply::exec(a, &session),
+        Command::Check(a) => check::exec(a, &session),
         Command::Schema => {
             let schema = landing_zone::Blueprint::json_schema();
             println!("{}", serde_json::to_string_pretty(&schema)?);

@@ -20,11 +20,11 @@ pub(super) fn expand(x: &mut Expansion<'_>) {
     let region = bp.home_region.clone();
     let la_id = x.ids.account(&log_archive);
     let mgmt_id = x.ids.management();
-    let org_id = x.ids.organization();
     let trail_name = bp.trail_name();
     let trail_arn = format!("arn:aws:cloudtrail:{region}:{mgmt_id}:trail/{trail_name}");
     let alias = format!("alias/{}", bp.audit_key_alias());
-    let key_policy = key_policy(&la_id, &mgmt_id, &org_id, &region, &trail_arn);
+    let access_role_arn = format!("arn:aws:iam::{la_id}:role/{}", bp.organization.access_role);
+    let key_policy = key_policy(&la_id, &access_role_arn, &mgmt_id, &trail_arn);
     let mut tags = x.tags(&[]);
     // Finds a key whose alias was never made (a run stopped between the two calls).
     tags.insert(KEY_TAG.to_owned(), AUDIT.to_owned());
@@ -138,13 +138,14 @@ pub(super) fn expand(x: &mut Expansion<'_>) {
     );
 }
 
-/// The audit key's policy: the log-archive account administers it; CloudTrail may encrypt only
-/// for this organization's trail; principals of this organization may decrypt only through S3.
+/// The audit key's policy: the log-archive account administers it (so only its principals
+/// may decrypt); CloudTrail may encrypt only for this organization's trail; no one but lz's
+/// access role may disable it, schedule its deletion, change its policy or rotation, or grant
+/// its use.
 pub(crate) fn key_policy(
     la_id: &str,
+    access_role_arn: &str,
     mgmt_id: &str,
-    org_id: &str,
-    region: &str,
     trail_arn: &str,
 ) -> PolicyDocument {
     PolicyDocument::new(vec![
@@ -170,17 +171,12 @@ pub(crate) fn key_policy(
             .actions(["kms:DescribeKey"])
             .resources(["*"])
             .condition("StringEquals", "aws:SourceArn", [trail_arn.to_owned()]),
-        Statement::allow()
-            .sid("OrganizationDecryptsThroughS3")
-            .principal(Principal::aws(["*"]))
-            .actions(["kms:Decrypt"])
+        Statement::deny()
+            .sid("DenyKeyChangesButLandingZone")
+            .principal(everyone())
+            .actions(crate::check::audit::KEY_OPERATIONS.iter().copied())
             .resources(["*"])
-            .condition(
-                "StringEquals",
-                "kms:ViaService",
-                [format!("s3.{region}.amazonaws.com")],
-            )
-            .condition("StringEquals", "aws:PrincipalOrgID", [org_id.to_owned()]),
+            .condition("ArnNotLike", "aws:PrincipalArn", [access_role_arn.to_owned()]),
     ])
 }
 
@@ -200,19 +196,36 @@ fn deny_insecure_transport(bucket: &str) -> Statement {
         .condition("Bool", "aws:SecureTransport", ["false"])
 }
 
-/// Only the log-archive account's administrator (the access role) may delete the bucket or its
-/// policy.
-fn deny_deletion(bucket: &str, la_id: &str, access_role: &str) -> Statement {
-    Statement::deny()
-        .sid("DenyDeletingBucketOrPolicy")
-        .principal(everyone())
-        .actions(["s3:DeleteBucket", "s3:DeleteBucketPolicy"])
-        .resources([format!("arn:aws:s3:::{bucket}")])
-        .condition(
-            "ArnNotLike",
-            "aws:PrincipalArn",
-            [format!("arn:aws:iam::{la_id}:role/{access_role}")],
-        )
+/// Only lz's access role may change the bucket's settings or erase what it holds; nothing but
+/// an AWS service (CloudTrail, S3's log delivery) writes into it.
+fn deny_tampering(bucket: &str, la_id: &str, access_role: &str) -> [Statement; 2] {
+    let access_role_arn = format!("arn:aws:iam::{la_id}:role/{access_role}");
+    let erase = crate::check::audit::OBJECT_WRITES
+        .iter()
+        .filter(|a| **a != "s3:PutObject");
+    [
+        Statement::deny()
+            .sid("DenyChangesButLandingZone")
+            .principal(everyone())
+            .actions(
+                crate::check::audit::BUCKET_SETTINGS
+                    .iter()
+                    .chain(erase)
+                    .copied(),
+            )
+            .resources([
+                format!("arn:aws:s3:::{bucket}"),
+                format!("arn:aws:s3:::{bucket}/*"),
+            ])
+            .condition("ArnNotLike", "aws:PrincipalArn", [access_role_arn.clone()]),
+        Statement::deny()
+            .sid("DenyWritesButServices")
+            .principal(everyone())
+            .actions(["s3:PutObject"])
+            .resources([format!("arn:aws:s3:::{bucket}/*")])
+            .condition("ArnNotLike", "aws:PrincipalArn", [access_role_arn])
+            .condition("Bool", "aws:PrincipalIsAWSService", ["false"]),
+    ]
 }
 
 /// The audit bucket's policy.
@@ -225,7 +238,7 @@ pub(crate) fn audit_bucket_policy(
     trail_arn: &str,
     key_arn: &str,
 ) -> PolicyDocument {
-    PolicyDocument::new(vec![
+    let mut statements = vec![
         deny_insecure_transport(bucket),
         Statement::deny()
             .sid("DenyUploadsNotEncryptedWithAuditKey")
@@ -257,15 +270,16 @@ pub(crate) fn audit_bucket_policy(
                 ["bucket-owner-full-control"],
             )
             .condition("StringEquals", "aws:SourceArn", [trail_arn.to_owned()]),
-        deny_deletion(bucket, la_id, access_role),
-    ])
+    ];
+    statements.extend(deny_tampering(bucket, la_id, access_role));
+    PolicyDocument::new(statements)
 }
 
 /// The access-log bucket's policy: TLS only; S3's logging service writes into it.
 pub(crate) fn access_log_policy(bucket: &str, la_id: &str, access_role: &str) -> PolicyDocument {
     // The grant comes first: moto (5.2.x) reads a bucket policy for this grant and fails on
     // any statement before it whose principal is `"*"`. Order means nothing to AWS.
-    PolicyDocument::new(vec![
+    let mut statements = vec![
         Statement::allow()
             .sid("S3ServerAccessLogs")
             .principal(Principal::service("logging.s3.amazonaws.com"))
@@ -273,6 +287,7 @@ pub(crate) fn access_log_policy(bucket: &str, la_id: &str, access_role: &str) ->
             .resources([format!("arn:aws:s3:::{bucket}/*")])
             .condition("StringEquals", "aws:SourceAccount", [la_id.to_owned()]),
         deny_insecure_transport(bucket),
-        deny_deletion(bucket, la_id, access_role),
-    ])
+    ];
+    statements.extend(deny_tampering(bucket, la_id, access_role));
+    PolicyDocument::new(statements)
 }

@@ -29,7 +29,12 @@ pub(super) fn expand(x: &mut Expansion<'_>, accounts: &[PlannedAccount<'_>]) {
     let access_role = bp.organization.access_role.as_str();
     let guardrails = Arc::new(guardrails(&path, access_role));
     let boundary_arn = format!("arn:aws:iam::{THIS_ACCOUNT}:policy{path}{BOUNDARY}");
-    let keeper = Arc::new(keeper(&path, access_role, &boundary_arn));
+    let keeper = Arc::new(keeper(
+        &path,
+        &bp.organization.keeper_path,
+        access_role,
+        &boundary_arn,
+    ));
     let boundary_document = Arc::new(boundary_document(&path, access_role));
     let mut grants: BTreeMap<TierName, Vec<String>> = BTreeMap::new();
     for account in accounts {
@@ -185,9 +190,12 @@ fn guardrails(path: &str, access_role: &str) -> PolicyDocument {
     ])
 }
 
-/// `keeper` may create and change roles and users only with the boundary attached, may pass
-/// only roles outside the landing zone's path, and may not touch the landing zone's own IAM.
-fn keeper(path: &str, access_role: &str, boundary_arn: &str) -> PolicyDocument {
+/// `keeper` manages roles, instance profiles and policies under its own path only: every write
+/// that shapes a role's permissions needs the boundary attached, and it may pass only those
+/// roles. Roles and policies anywhere else, the landing zone's and the access role among them,
+/// are out of its reach.
+fn keeper(path: &str, keeper_path: &str, access_role: &str, boundary_arn: &str) -> PolicyDocument {
+    let own = |kind: &str| format!("arn:aws:iam::{THIS_ACCOUNT}:{kind}{keeper_path}*");
     PolicyDocument::new(vec![
         Statement::allow()
             .sid("ReadIam")
@@ -198,56 +206,59 @@ fn keeper(path: &str, access_role: &str, boundary_arn: &str) -> PolicyDocument {
             ])
             .resources(["*"]),
         Statement::allow()
-            .sid("ManageWithBoundary")
+            .sid("ShapeOwnRolesWithBoundary")
             .actions([
                 "iam:CreateRole",
-                "iam:CreateUser",
                 "iam:PutRolePermissionsBoundary",
-                "iam:PutUserPermissionsBoundary",
                 "iam:AttachRolePolicy",
                 "iam:DetachRolePolicy",
                 "iam:PutRolePolicy",
                 "iam:DeleteRolePolicy",
-                "iam:AttachUserPolicy",
-                "iam:DetachUserPolicy",
-                "iam:PutUserPolicy",
-                "iam:DeleteUserPolicy",
             ])
-            .resources([
-                format!("arn:aws:iam::{THIS_ACCOUNT}:role/*"),
-                format!("arn:aws:iam::{THIS_ACCOUNT}:user/*"),
-            ])
+            .resources([own("role")])
             .condition(
                 "StringLike",
                 "iam:PermissionsBoundary",
                 [boundary_arn.to_owned()],
             ),
         Statement::allow()
-            .sid("ManageUnboundedAttributes")
+            .sid("ManageOwnRoles")
             .actions([
                 "iam:DeleteRole",
-                "iam:DeleteUser",
                 "iam:TagRole",
                 "iam:UntagRole",
-                "iam:TagUser",
-                "iam:UntagUser",
                 "iam:UpdateRole",
                 "iam:UpdateRoleDescription",
                 "iam:UpdateAssumeRolePolicy",
+            ])
+            .resources([own("role")]),
+        Statement::allow()
+            .sid("ManageOwnPolicies")
+            .actions([
                 "iam:CreatePolicy",
                 "iam:CreatePolicyVersion",
                 "iam:DeletePolicy",
                 "iam:DeletePolicyVersion",
+                "iam:SetDefaultPolicyVersion",
+                "iam:TagPolicy",
+                "iam:UntagPolicy",
             ])
-            .resources([
-                format!("arn:aws:iam::{THIS_ACCOUNT}:role/*"),
-                format!("arn:aws:iam::{THIS_ACCOUNT}:user/*"),
-                format!("arn:aws:iam::{THIS_ACCOUNT}:policy/*"),
-            ]),
+            .resources([own("policy")]),
+        Statement::allow()
+            .sid("ManageOwnInstanceProfiles")
+            .actions([
+                "iam:CreateInstanceProfile",
+                "iam:DeleteInstanceProfile",
+                "iam:AddRoleToInstanceProfile",
+                "iam:RemoveRoleFromInstanceProfile",
+                "iam:TagInstanceProfile",
+                "iam:UntagInstanceProfile",
+            ])
+            .resources([own("instance-profile")]),
         Statement::allow()
             .sid("PassOwnRoles")
             .actions(["iam:PassRole"])
-            .resources([format!("arn:aws:iam::{THIS_ACCOUNT}:role/*")]),
+            .resources([own("role")]),
         Statement::deny()
             .sid("DenyLandingZoneIam")
             .actions(["iam:*"])
@@ -259,18 +270,13 @@ fn keeper(path: &str, access_role: &str, boundary_arn: &str) -> PolicyDocument {
                 "iam:DeleteUserPermissionsBoundary",
             ])
             .resources(["*"]),
-        Statement::deny()
-            .sid("DenyPassingLandingZoneRoles")
-            .actions(["iam:PassRole"])
-            .resources([
-                format!("arn:aws:iam::{THIS_ACCOUNT}:role{path}*"),
-                format!("arn:aws:iam::{THIS_ACCOUNT}:role/{access_role}"),
-            ]),
     ])
 }
 
-/// The boundary every role `keeper` creates must carry: everything but IAM, Organizations and
-/// account administration, and never the landing zone's own resources.
+/// The boundary every role `keeper` makes must carry: everything but IAM, Organizations and
+/// account administration, never the landing zone's own resources, and never running code on
+/// compute that already exists (an instance, a function, a stack, a build project), which
+/// would act as whatever role that compute carries, bounded or not.
 fn boundary_document(path: &str, access_role: &str) -> PolicyDocument {
     let denied: BTreeSet<&str> = ["iam:*", "organizations:*", "account:*"].into();
     PolicyDocument::new(vec![
@@ -286,5 +292,9 @@ fn boundary_document(path: &str, access_role: &str) -> PolicyDocument {
             .sid("DenyLandingZoneIam")
             .actions(["iam:*"])
             .resources(protected(path, access_role)),
+        Statement::deny()
+            .sid("DenyRunningCodeOnExistingCompute")
+            .actions(crate::check::escalation::existing_compute_actions())
+            .resources(["*"]),
     ])
 }

@@ -104,6 +104,18 @@ fn organization(bp: &Blueprint, out: &mut Vec<Problem>) {
     if let Err(why) = names::iam_path(&bp.organization.iam_path) {
         out.push(Problem::at_value(org.key("iam_path"), why));
     }
+    let (lz, keeper) = (&bp.organization.iam_path, &bp.organization.keeper_path);
+    if let Err(why) = names::iam_path(keeper) {
+        out.push(Problem::at_value(org.key("keeper_path"), why));
+    } else if lz.starts_with(keeper.as_str()) || keeper.starts_with(lz.as_str()) {
+        out.push(
+            Problem::at_value(
+                org.key("keeper_path"),
+                format!("keeper_path `{keeper}` overlaps iam_path `{lz}`"),
+            )
+            .hint("keeper must manage a path apart from the landing zone's own roles, e.g. /keeper/"),
+        );
+    }
     tags(&bp.organization.tags, &org.key("tags"), out);
 }
 
