@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use serde_json::Value;
 
 use crate::actual::{Actual, Observed};
@@ -154,6 +155,10 @@ pub struct Plan {
     /// The blueprint the plan was made from, so that a saved plan can be applied on its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<Blueprint>,
+    /// SHA-256 over everything above, set by [`Plan::seal`] when the plan is saved: a plan
+    /// file edited after review no longer matches it, and apply refuses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 impl Plan {
@@ -172,6 +177,37 @@ impl Plan {
     /// Whether every account could be read, so that the plan covers the whole blueprint.
     pub fn is_complete(&self) -> bool {
         self.unreadable.is_empty()
+    }
+
+    /// Records the digest of the plan as it stands, before it is saved for review.
+    pub fn seal(&mut self) {
+        self.digest = Some(self.content_digest());
+    }
+
+    /// Whether the plan carries a digest and still matches it: nothing in it was edited
+    /// since [`Plan::seal`].
+    pub fn is_intact(&self) -> bool {
+        self.digest.as_deref() == Some(self.content_digest().as_str())
+    }
+
+    /// SHA-256 of the plan's JSON, its digest left out.
+    fn content_digest(&self) -> String {
+        struct Sha(Sha256);
+        impl std::io::Write for Sha {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.update(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut unsealed = self.clone();
+        unsealed.digest = None;
+        let mut sha = Sha(Sha256::new());
+        serde_json::to_writer(&mut sha, &unsealed).expect("a plan always serialises");
+        let hex: String = sha.0.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        format!("sha256:{hex}")
     }
 }
 
@@ -338,6 +374,7 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Plan {
         conflicts,
         unreadable,
         configuration: None,
+        digest: None,
     }
 }
 

@@ -163,6 +163,22 @@ pub enum ApplyError {
         /// This version.
         running: String,
     },
+    /// A saved plan whose content no longer matches its digest: edited after it was made.
+    #[error(
+        "the saved plan was changed after it was made (its digest does not match, or it has none); nothing was changed. Run `lz plan --out` again and review the new plan"
+    )]
+    EditedPlan,
+    /// The plan made now differs from the saved one in a change, not only in its address.
+    #[error(
+        "the saved plan's change to {address} differs from what lz would do now; nothing was changed. Run `lz plan` again and review the new plan"
+    )]
+    PlanDiffers {
+        /// The first resource whose change differs.
+        address: String,
+    },
+    /// Accounts could not be read: the plan does not cover them.
+    #[error("account(s) {} could not be read, so the plan does not cover them; nothing was changed", .0.join(", "))]
+    Unreadable(Vec<String>),
     /// A saved plan without the blueprint it was made from.
     #[error(
         "the saved plan does not include its blueprint (`configuration`); plan again with `lz plan --out`"
@@ -325,6 +341,12 @@ pub async fn apply(
     saved: Option<&Plan>,
     options: ApplyOptions,
 ) -> Result<ApplyReport, ApplyError> {
+    if let Some(saved) = saved
+        && saved.digest.is_some()
+        && !saved.is_intact()
+    {
+        return Err(ApplyError::EditedPlan);
+    }
     let allowed: Option<BTreeSet<Address>> =
         saved.map(|p| p.changes().map(|c| c.address.clone()).collect());
     if let Some(saved) = saved
@@ -349,6 +371,21 @@ pub async fn apply(
                 saved: saved.fingerprint.clone(),
                 now: current.fingerprint.clone(),
             });
+        }
+        if round == 1
+            && let Some(saved) = saved
+            && let Some(address) = first_difference(saved, &current)
+        {
+            return Err(ApplyError::PlanDiffers { address });
+        }
+        if round == 1 && !current.is_complete() {
+            return Err(ApplyError::Unreadable(
+                current
+                    .unreadable
+                    .iter()
+                    .map(|n| n.address.trim_start_matches("account.").to_owned())
+                    .collect(),
+            ));
         }
         if !current.conflicts.is_empty() {
             return Err(ApplyError::Conflicts(current.conflicts.clone()));
@@ -381,6 +418,20 @@ pub async fn apply(
         rounds,
         remaining: plan(&crate::expand(blueprint, &actual.known()), &actual),
     })
+}
+
+/// The first resource whose planned change differs between the reviewed plan and the plan made
+/// now from the same state.
+fn first_difference(saved: &Plan, current: &Plan) -> Option<String> {
+    let (a, b) = (&saved.resource_changes, &current.resource_changes);
+    a.iter()
+        .zip(b)
+        .find(|(x, y)| x != y)
+        .map(|(x, _)| x.address.to_string())
+        .or_else(|| {
+            let longer = if a.len() > b.len() { a } else { b };
+            longer.get(a.len().min(b.len())).map(|c| c.address.to_string())
+        })
 }
 
 /// Runs one round's changes in dependency waves; returns how many were made.

@@ -32,6 +32,9 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
     let saved: Option<Plan> = if text.trim_start().starts_with('{') {
         let plan: Plan = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a plan saved by lz", args.file.display()))?;
+        if !plan.is_intact() {
+            bail!(landing_zone::apply::ApplyError::EditedPlan);
+        }
         Some(plan)
     } else {
         None
@@ -87,6 +90,18 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
             report.applied.len(),
             report.rounds
         );
+        if !report.remaining.is_complete() {
+            let accounts: Vec<&str> = report
+                .remaining
+                .unreadable
+                .iter()
+                .map(|n| n.address.trim_start_matches("account."))
+                .collect();
+            bail!(
+                "account(s) {} could not be read: the landing zone is not known to match the blueprint there",
+                accounts.join(", ")
+            );
+        }
         if report.remaining.has_changes() {
             let color = super::stdout_color();
             render::write_human(

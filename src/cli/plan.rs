@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use landing_zone::check::{self, Inventory};
 use landing_zone::{Actual, Blueprint, Plan, expand, plan, render};
 
 use super::Session;
@@ -29,8 +30,8 @@ pub struct Args {
 
 pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
     let blueprint = super::load(&args.file)?;
-    let plan = if args.assume_empty {
-        planned(&blueprint, &Actual::empty())
+    let actual = if args.assume_empty {
+        Actual::empty()
     } else {
         session.block_on(async {
             let aws = session.aws().await;
@@ -38,13 +39,15 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
                 .await
                 .context("cannot read the organization")?;
             session.report(&aws);
-            anyhow::Ok(planned(&blueprint, &actual))
+            anyhow::Ok(actual)
         })?
     };
-    if let Some(out) = &args.out {
-        std::fs::File::create(out)
-            .and_then(|file| render::write_json(&plan, file))
-            .with_context(|| format!("cannot write the plan to {}", out.display()))?;
+    let plan = planned(&blueprint, &actual);
+    // The security properties of the organization this plan would leave.
+    let inventory = Inventory::after_apply(&blueprint, &actual);
+    let mut plan = plan;
+    if args.json || args.out.is_some() {
+        plan.seal();
     }
     let stdout = std::io::stdout().lock();
     if args.json {
@@ -53,11 +56,29 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
         let color = super::stdout_color();
         render::write_human(&plan, render::HumanOptions { color }, stdout)?;
     }
+    let check = check::check(&inventory);
+    if !args.json {
+        println!("{}", check_line(&check));
+    }
     if !plan.conflicts.is_empty() {
-        anyhow::bail!("the plan has conflicts (above); apply would refuse it");
+        anyhow::bail!("the plan has conflicts (above); apply would refuse it, so no plan file was written");
     }
     if !plan.is_complete() {
-        anyhow::bail!("some accounts could not be read (above); the plan does not cover them");
+        anyhow::bail!(
+            "some accounts could not be read (above); the plan does not cover them, so no plan file was written"
+        );
+    }
+    if let Some(out) = &args.out {
+        std::fs::File::create(out)
+            .and_then(|file| render::write_json(&plan, file))
+            .with_context(|| format!("cannot write the plan to {}", out.display()))?;
+        if !args.json {
+            println!(
+                "Saved the plan to {} ({}).",
+                out.display(),
+                plan.digest.as_deref().unwrap_or_default()
+            );
+        }
     }
     Ok(if args.detailed_exitcode && plan.has_changes() {
         ExitCode::from(2)
@@ -71,4 +92,21 @@ pub fn planned(blueprint: &Blueprint, actual: &Actual) -> Plan {
     let mut plan = plan(&expand(blueprint, &actual.known()), actual);
     plan.configuration = Some(blueprint.clone());
     plan
+}
+
+/// One line on the security properties, under the plan.
+fn check_line(report: &check::Report) -> String {
+    let mut line = check::summary_line(report);
+    if !report.passed() {
+        let failing: Vec<String> = report
+            .failures()
+            .take(3)
+            .map(|p| match p.tier {
+                Some(tier) => format!("{tier} in {}: {}", p.account, p.claim),
+                None => format!("{}: {}", p.account, p.claim),
+            })
+            .collect();
+        line.push_str(&format!(" Failing: {}. Run `lz check` for the paths.", failing.join("; ")));
+    }
+    line
 }

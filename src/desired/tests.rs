@@ -285,55 +285,6 @@ fn deletion_opt_in_maps_to_kinds() {
 }
 
 #[test]
-fn keeper_can_grant_only_within_the_boundary_and_never_touch_the_landing_zone() {
-    let bp = acme();
-    let desired = expand(&bp, &all_known(&bp));
-    let Spec::IamRole(keeper) = desired
-        .get(&Address::role("lumo-dev", "lz-keeper"))
-        .unwrap()
-        .spec
-        .as_ref()
-    else {
-        panic!()
-    };
-    let policy = &keeper.inline_policies["lz-keeper"];
-    let granting = [
-        "iam:CreateRole",
-        "iam:CreateUser",
-        "iam:AttachRolePolicy",
-        "iam:PutRolePolicy",
-        "iam:PutRolePermissionsBoundary",
-    ];
-    for statement in policy.iter().filter(|s| s.effect == Effect::Allow) {
-        if statement.action.iter().any(|a| granting.contains(&a)) {
-            let boundary = &statement.condition["StringLike"]["iam:PermissionsBoundary"];
-            assert_eq!(
-                boundary.0,
-                ["arn:aws:iam::*:policy/landing-zone/lz-boundary"]
-            );
-        }
-    }
-    let denies = |action: &str, resource: &str| {
-        policy.iter().any(|s| {
-            s.effect == Effect::Deny
-                && s.action.iter().any(|a| a == action)
-                && s.resource.iter().any(|r| r == resource)
-        })
-    };
-    assert!(denies("iam:*", "arn:aws:iam::*:role/landing-zone/*"));
-    assert!(
-        denies("iam:*", "arn:aws:iam::*:policy/landing-zone/*"),
-        "the boundary itself"
-    );
-    assert!(denies("iam:DeleteRolePermissionsBoundary", "*"));
-    assert!(
-        denies("iam:*", "arn:aws:iam::*:role/OrganizationAccountAccessRole"),
-        "the access role lz comes in through is out of reach"
-    );
-    assert!(denies("iam:DeleteUserPermissionsBoundary", "*"));
-}
-
-#[test]
 fn administrator_rights_always_sit_behind_mfa_on_every_shipped_blueprint() {
     for name in ["acme", "northwind"] {
         let path = format!("{}/blueprints/{name}.yaml", env!("CARGO_MANIFEST_DIR"));
@@ -416,15 +367,21 @@ fn the_key_policy_statement_by_statement() {
         condition(describe, "StringEquals", "aws:SourceArn"),
         [trail]
     );
-    let decrypt = statement(&key.policy, "OrganizationDecryptsThroughS3");
-    assert_eq!(decrypt.action.iter().collect::<Vec<_>>(), ["kms:Decrypt"]);
+    let guard = statement(&key.policy, "DenyKeyChangesButLandingZone");
+    assert_eq!(guard.effect, Effect::Deny);
     assert_eq!(
-        condition(decrypt, "StringEquals", "kms:ViaService"),
-        ["s3.eu-west-3.amazonaws.com"]
+        guard.action.iter().collect::<Vec<_>>(),
+        crate::check::audit::KEY_OPERATIONS
     );
     assert_eq!(
-        condition(decrypt, "StringEquals", "aws:PrincipalOrgID"),
-        ["o-abc123"]
+        condition(guard, "ArnNotLike", "aws:PrincipalArn"),
+        [format!(
+            "arn:aws:iam::{la}:role/OrganizationAccountAccessRole"
+        )]
+    );
+    assert!(
+        key.policy.iter().all(|s| s.action.iter().all(|a| a != "kms:Decrypt")),
+        "no statement lets principals outside the log-archive account decrypt"
     );
 }
 
@@ -444,7 +401,7 @@ fn the_audit_bucket_policy_statement_by_statement() {
     let la = &known.account_ids["log-archive"];
     let name = format!("acme-audit-{la}");
     let trail = "arn:aws:cloudtrail:eu-west-3:999999999999:trail/acme-org-trail";
-    assert_eq!(bucket.policy.statements.len(), 5);
+    assert_eq!(bucket.policy.statements.len(), 6);
 
     let tls = statement(&bucket.policy, "DenyInsecureTransport");
     assert_eq!(tls.effect, Effect::Deny);
@@ -485,12 +442,19 @@ fn the_audit_bucket_policy_statement_by_statement() {
         ["bucket-owner-full-control"]
     );
     assert_eq!(condition(write, "StringEquals", "aws:SourceArn"), [trail]);
-    let delete = statement(&bucket.policy, "DenyDeletingBucketOrPolicy");
-    assert_eq!(delete.effect, Effect::Deny);
+    let access_role = format!("arn:aws:iam::{la}:role/OrganizationAccountAccessRole");
+    let guard = statement(&bucket.policy, "DenyChangesButLandingZone");
+    assert_eq!(guard.effect, Effect::Deny);
+    assert!(guard.action.iter().any(|a| a == "s3:PutBucketVersioning"));
+    assert!(guard.action.iter().any(|a| a == "s3:DeleteObjectVersion"));
     assert_eq!(
-        condition(delete, "ArnNotLike", "aws:PrincipalArn"),
-        [format!(
-            "arn:aws:iam::{la}:role/OrganizationAccountAccessRole"
-        )]
+        condition(guard, "ArnNotLike", "aws:PrincipalArn"),
+        [access_role.as_str()]
+    );
+    let writes = statement(&bucket.policy, "DenyWritesButServices");
+    assert_eq!(writes.action.iter().collect::<Vec<_>>(), ["s3:PutObject"]);
+    assert_eq!(
+        condition(writes, "Bool", "aws:PrincipalIsAWSService"),
+        ["false"]
     );
 }

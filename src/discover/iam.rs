@@ -13,6 +13,7 @@ use aws_sdk_iam::types::EntityType;
 
 use super::{DiscoverError, tag_map};
 use crate::actual::Observed;
+use crate::check::{AccountIam, GroupFacts, RoleFacts, UserFacts};
 use crate::aws::{Member, call};
 use crate::desired::{Address, GroupSpec, PolicySpec, RoleSpec, Spec};
 use crate::policy::PolicyDocument;
@@ -23,18 +24,23 @@ fn document(text: Option<&str>) -> PolicyDocument {
         .unwrap_or_else(|| PolicyDocument::new(Vec::new()))
 }
 
-/// Reads account `account`'s landing zone IAM; `groups` too when it is the security account.
+/// Reads account `account`'s IAM: the landing zone's roles and policies (its groups too when
+/// it is the security account) as addressed resources, and every principal, lz's or not, for
+/// `lz check`.
 pub(crate) async fn read_account(
     member: &Member,
     account: &str,
+    id: &str,
     path: &str,
     groups: bool,
-) -> Result<Vec<(Address, Observed)>, DiscoverError> {
+) -> Result<(Vec<(Address, Observed)>, AccountIam), DiscoverError> {
     let iam = &member.iam;
-    let mut filter = vec![EntityType::Role, EntityType::LocalManagedPolicy];
-    if groups {
-        filter.push(EntityType::Group);
-    }
+    let filter = vec![
+        EntityType::Role,
+        EntityType::User,
+        EntityType::Group,
+        EntityType::LocalManagedPolicy,
+    ];
     let pages = iam
         .get_account_authorization_details()
         .set_filter(Some(filter))
@@ -57,6 +63,7 @@ pub(crate) async fn read_account(
         .filter_map(|r| Some((r.role_name(), r.max_session_duration()?)))
         .collect();
 
+    let principals = principals(&pages, account, id);
     let mut found = Vec::new();
     for role in pages.iter().flat_map(|p| p.role_detail_list()) {
         if role.path() != Some(path) {
@@ -103,7 +110,7 @@ pub(crate) async fn read_account(
         ));
     }
     for group in pages.iter().flat_map(|p| p.group_detail_list()) {
-        if group.path() != Some(path) {
+        if !groups || group.path() != Some(path) {
             continue;
         }
         let name = group.group_name().unwrap_or_default();
@@ -167,5 +174,76 @@ pub(crate) async fn read_account(
             },
         ));
     }
-    Ok(found)
+    Ok((found, principals))
+}
+
+/// Every role, user, group and customer managed policy of the listing, whatever its path.
+fn principals(
+    pages: &[aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput],
+    account: &str,
+    id: &str,
+) -> AccountIam {
+    let inline = |list: &[aws_sdk_iam::types::PolicyDetail]| {
+        list.iter()
+            .map(|p| Arc::new(document(p.policy_document())))
+            .collect::<Vec<_>>()
+    };
+    let managed = |list: &[aws_sdk_iam::types::AttachedPolicy]| {
+        list.iter()
+            .filter_map(|p| p.policy_arn().map(str::to_owned))
+            .collect::<Vec<_>>()
+    };
+    let boundary = |b: Option<&aws_sdk_iam::types::AttachedPermissionsBoundary>| {
+        b.and_then(|b| b.permissions_boundary_arn().map(str::to_owned))
+    };
+    AccountIam {
+        name: account.to_owned(),
+        id: id.to_owned(),
+        roles: pages
+            .iter()
+            .flat_map(|p| p.role_detail_list())
+            .map(|r| RoleFacts {
+                name: r.role_name().unwrap_or_default().to_owned(),
+                path: r.path().unwrap_or("/").to_owned(),
+                trust: Arc::new(document(r.assume_role_policy_document())),
+                inline: inline(r.role_policy_list()),
+                managed: managed(r.attached_managed_policies()),
+                boundary: boundary(r.permissions_boundary()),
+            })
+            .collect(),
+        users: pages
+            .iter()
+            .flat_map(|p| p.user_detail_list())
+            .map(|u| UserFacts {
+                name: u.user_name().unwrap_or_default().to_owned(),
+                path: u.path().unwrap_or("/").to_owned(),
+                inline: inline(u.user_policy_list()),
+                managed: managed(u.attached_managed_policies()),
+                groups: u.group_list().to_vec(),
+                boundary: boundary(u.permissions_boundary()),
+            })
+            .collect(),
+        groups: pages
+            .iter()
+            .flat_map(|p| p.group_detail_list())
+            .map(|g| GroupFacts {
+                name: g.group_name().unwrap_or_default().to_owned(),
+                path: g.path().unwrap_or("/").to_owned(),
+                inline: inline(g.group_policy_list()),
+                managed: managed(g.attached_managed_policies()),
+            })
+            .collect(),
+        policies: pages
+            .iter()
+            .flat_map(|p| p.policies())
+            .filter_map(|p| {
+                let default = p
+                    .policy_version_list()
+                    .iter()
+                    .find(|v| v.is_default_version())
+                    .and_then(|v| v.document());
+                Some((p.arn()?.to_owned(), Arc::new(document(default))))
+            })
+            .collect(),
+    }
 }

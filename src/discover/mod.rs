@@ -67,24 +67,28 @@ pub async fn discover(aws: &Aws, blueprint: &Blueprint) -> Result<Actual, Discov
                 Ok(member) => member,
                 Err(e) => return (name, Err(Unreadable::Assume(e))),
             };
-            let mut found = match iam::read_account(&member, name, path, name == security).await {
-                Ok(found) => found,
-                Err(e) => return (name, Err(Unreadable::Read(e))),
-            };
+            let (mut found, principals) =
+                match iam::read_account(&member, name, id, path, name == security).await {
+                    Ok(read) => read,
+                    Err(e) => return (name, Err(Unreadable::Read(e))),
+                };
             if name == log_archive {
                 match audit::read_log_archive(&member, blueprint, id).await {
                     Ok(more) => found.extend(more),
                     Err(e) => return (name, Err(Unreadable::Read(e))),
                 }
             }
-            (name, Ok(found))
+            (name, Ok((found, principals)))
         })
         .buffer_unordered(ACCOUNTS_IN_FLIGHT)
         .collect()
         .await;
     for (name, read) in reads {
         match read {
-            Ok(found) => actual.resources.extend(found),
+            Ok((found, principals)) => {
+                actual.resources.extend(found);
+                actual.iam.insert(name.clone(), principals);
+            }
             Err(Unreadable::Assume(e)) => {
                 actual.unreadable.insert(name.clone(), chain(&e));
             }
