@@ -285,6 +285,14 @@ pub(super) struct Reach {
     pub steps: Vec<String>,
 }
 
+fn role_name(inventory: &Inventory, tier: TierName) -> String {
+    inventory
+        .tiers
+        .iter()
+        .find(|t| t.tier == tier)
+        .map_or_else(|| tier.default_role_name(), |t| t.role_name.clone())
+}
+
 /// Every principal of `account` with its policies resolved.
 pub(super) fn probes(
     inventory: &Inventory,
@@ -308,23 +316,26 @@ pub(super) fn account_properties(
         };
         properties.extend(tier_properties(inventory, &mut graph, tier, index));
     }
-    // Every way in without MFA, from any tier's group: none may reach administrator here.
-    if !entries.nodes.is_empty() {
-        let starts: Vec<usize> = entries.nodes.iter().map(|(_, e)| graph.add(e.clone())).collect();
-        let search = |graph: &mut Graph<'_>, residual: bool| {
-            starts.iter().find_map(|&s| graph.reach_admin(s, false, residual))
-        };
-        let (status, evidence) = match search(&mut graph, false) {
+    // Entering through each tier's group without MFA: no administrator may be reached.
+    for (tier, entry) in &entries.nodes {
+        if graph.role_index(&role_name(inventory, *tier), &inventory.iam_path).is_none() {
+            continue;
+        }
+        let start = graph.add(entry.clone());
+        let (status, evidence) = match graph.reach_admin(start, false, false) {
             Some(reach) => (Status::Fails, reach.steps),
-            None => match search(&mut graph, true) {
-                Some(reach) => (Status::Residual, reach.steps),
+            None => match graph.reach_admin(start, false, true) {
+                Some(reach) if Guarantee::of(*tier) == (Guarantee::NoAdministrator { residual: true }) => {
+                    (Status::Residual, reach.steps)
+                }
+                Some(reach) => (Status::Fails, reach.steps),
                 None => (Status::Holds, Vec::new()),
             },
         };
         properties.push(Property {
             account: String::new(),
-            tier: None,
-            claim: "no administrator is reached without MFA, from any tier's group".to_owned(),
+            tier: Some(*tier),
+            claim: "reaches no administrator when entered without MFA".to_owned(),
             status,
             evidence,
         });
@@ -968,7 +979,7 @@ impl<'a> Graph<'a> {
                 return Some(format!(
                     "{} creates a role {} with a policy of its choice and assumes it",
                     from.label,
-                    boundary.map_or("without a boundary".to_owned(), |b| format!("with boundary {b}"))
+                    describe_boundary(boundary, &any_policy)
                 ));
             }
             if self.can(from, mfa, "iam:CreateUser", None, &keys, None, None)
@@ -979,7 +990,7 @@ impl<'a> Graph<'a> {
                 return Some(format!(
                     "{} creates a user {} with a policy of its choice and an access key",
                     from.label,
-                    boundary.map_or("without a boundary".to_owned(), |b| format!("with boundary {b}"))
+                    describe_boundary(boundary, &any_policy)
                 ));
             }
         }
@@ -1007,8 +1018,11 @@ impl<'a> Graph<'a> {
         if from.kind == NodeKind::Entry {
             return Vec::new();
         }
+        let chosen = format!("arn:aws:iam::{}:policy/lz-check-any-policy", self.account.id);
         self.boundary_candidates
             .iter()
+            // A boundary of the creator's choosing is [`Graph::creates_unbounded`]'s case.
+            .filter(|(arn, _)| *arn != chosen && arn != ADMINISTRATOR_ACCESS)
             .filter(|(arn, _)| self.creates_role(from, mfa, &[("iam:PermissionsBoundary", Some(arn))]))
             .map(|(arn, _)| {
                 (
@@ -1017,5 +1031,13 @@ impl<'a> Graph<'a> {
                 )
             })
             .collect()
+    }
+}
+
+fn describe_boundary(boundary: Option<&str>, chosen: &str) -> String {
+    match boundary {
+        None => "without a boundary".to_owned(),
+        Some(b) if b == chosen => "with a boundary of its choosing".to_owned(),
+        Some(b) => format!("with boundary {b}"),
     }
 }

@@ -50,19 +50,45 @@ pub fn allow_everything() -> Arc<Compiled> {
     .clone()
 }
 
+fn allow_nothing() -> Arc<Compiled> {
+    static NOTHING: OnceLock<Arc<Compiled>> = OnceLock::new();
+    NOTHING
+        .get_or_init(|| Arc::new(Compiled::new(&PolicyDocument::new(Vec::new()))))
+        .clone()
+}
+
 /// `AdministratorAccess`.
 pub const ADMINISTRATOR_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+/// What a policy lz does not know is taken to allow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Unknown {
+    /// Everything: a check must not call safe what it cannot see (`lz check`).
+    #[default]
+    AllowsEverything,
+    /// Nothing: refuse only what is proven (validation, before any AWS call).
+    AllowsNothing,
+}
 
 /// Compiles documents once each (the same `Arc` shared by a thousand accounts is compiled
 /// once) and resolves managed policy ARNs, noting those it does not know.
 #[derive(Default)]
 pub struct Resolver {
+    mode: Unknown,
     /// Keyed by the document's address; the `Arc` kept here keeps the address from reuse.
     compiled: HashMap<usize, (Arc<PolicyDocument>, Arc<Compiled>)>,
     unknown: std::collections::BTreeSet<String>,
 }
 
 impl Resolver {
+    /// A resolver reading unknown policies as `mode` says.
+    pub fn new(mode: Unknown) -> Resolver {
+        Resolver {
+            mode,
+            ..Resolver::default()
+        }
+    }
+
     /// The compiled form of a document.
     pub fn document(&mut self, document: &Arc<PolicyDocument>) -> Arc<Compiled> {
         let key = Arc::as_ptr(document) as usize;
@@ -80,7 +106,10 @@ impl Resolver {
             Some(doc) => (doc, false),
             None => {
                 self.unknown.insert(arn.to_owned());
-                (allow_everything(), true)
+                match self.mode {
+                    Unknown::AllowsEverything => (allow_everything(), true),
+                    Unknown::AllowsNothing => (allow_nothing(), false),
+                }
             }
         }
     }
@@ -89,8 +118,13 @@ impl Resolver {
     pub fn unknown_notes(&self) -> Vec<String> {
         self.unknown
             .iter()
-            .map(|arn| {
-                format!("policy {arn} is not known to lz; it was taken to allow everything")
+            .map(|arn| match self.mode {
+                Unknown::AllowsEverything => {
+                    format!("policy {arn} is not known to lz; it was taken to allow everything")
+                }
+                Unknown::AllowsNothing => {
+                    format!("policy {arn} is not known to lz; it was not evaluated")
+                }
             })
             .collect()
     }

@@ -104,10 +104,17 @@ impl Report {
     }
 }
 
-/// Checks every property of the inventory.
+/// Checks every property of the inventory. A policy lz does not know is taken to allow
+/// everything.
 pub fn check(inventory: &Inventory) -> Report {
+    check_with(inventory, managed::Unknown::AllowsEverything)
+}
+
+/// Checks every property of the inventory, reading policies lz does not know as `unknown`
+/// says.
+pub fn check_with(inventory: &Inventory, unknown: managed::Unknown) -> Report {
     let mut properties = Vec::new();
-    let mut compiler = managed::Resolver::default();
+    let mut compiler = managed::Resolver::new(unknown);
     let entries = escalation::entries(inventory, &mut compiler);
     // Accounts whose IAM is the same up to their own id have the same properties: a blueprint
     // of a thousand accounts has a handful of distinct ones.

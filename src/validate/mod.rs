@@ -11,6 +11,7 @@
 //!
 //! The blueprint is returned only when nothing was reported.
 
+mod guarantees;
 mod names;
 mod rules;
 mod structure;
@@ -285,6 +286,10 @@ fn check(mut value: Value, positions: &Positions) -> (Option<Blueprint>, Vec<Dia
     let blueprint = serde_json::from_value::<Blueprint>(value).ok();
     if let Some(blueprint) = &blueprint {
         problems.extend(rules::check(blueprint));
+        // The evaluation needs a sound blueprint, and is worth running only on one.
+        if problems.is_empty() {
+            problems.extend(guarantees::check(blueprint));
+        }
     }
     let mut diagnostics: Vec<Diagnostic> =
         problems.into_iter().map(|p| p.locate(positions)).collect();

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use super::structure::suggest;
 use super::{FieldPath, Problem, names};
 use crate::blueprint::{
-    ADMINISTRATOR_ACCESS, Blueprint, Mfa, ObjectLock, SESSION_BOUNDS, SUPPORTED_VERSION, Scope,
+    Blueprint, ObjectLock, SESSION_BOUNDS, SUPPORTED_VERSION, Scope,
     TierName, parse_session,
 };
 use crate::desired::{BLUEPRINT_TAG, OWNER_TAG, PLACEHOLDER_ACCOUNT_ID};
@@ -368,24 +368,6 @@ fn tiers(bp: &Blueprint, out: &mut Vec<Problem>) {
         let Some(resolved) = spec.resolve(tier) else {
             continue;
         };
-        if resolved.mfa == Mfa::Optional
-            && resolved
-                .managed_policies
-                .iter()
-                .any(|p| p == ADMINISTRATOR_ACCESS)
-        {
-            out.push(
-                Problem::at_value(
-                    if spec.mfa.is_some() {
-                        at.key("mfa")
-                    } else {
-                        at.key("managed_policies")
-                    },
-                    format!("tier `{tier}` grants AdministratorAccess without requiring MFA"),
-                )
-                .hint("administrator tiers need `mfa: required`"),
-            );
-        }
         for (i, arn) in resolved.managed_policies.iter().enumerate() {
             if !arn.starts_with("arn:aws") || !arn.contains(":policy/") {
                 out.push(Problem::at_value(

@@ -108,9 +108,10 @@ fn plan_against_an_empty_organization() {
         .expect("the trail");
     assert!(org < ou && ou < account && account < role && role < trail);
     assert!(
-        stdout.ends_with("Plan: 42 to create, 0 to update, 0 to delete.\n"),
+        stdout.contains("Plan: 42 to create, 0 to update, 0 to delete.\nCheck: "),
         "{stdout}"
     );
+    assert!(stdout.ends_with(", 0 fail.\n"), "{stdout}");
 
     let detailed = lz(&["plan", acme, "--assume-empty", "--detailed-exitcode"]);
     assert_eq!(detailed.status.code(), Some(2));

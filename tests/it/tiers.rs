@@ -112,9 +112,13 @@ async fn trust_policies_admit_only_the_security_account_with_mfa_where_required(
     let keeper = PolicyDocument::parse(keeper.policy_document()).unwrap();
     let with_boundary = keeper
         .iter()
-        .find(|s| s.sid.as_deref() == Some("ManageWithBoundary"))
+        .find(|s| s.sid.as_deref() == Some("ShapeOwnRolesWithBoundary"))
         .unwrap();
     assert!(with_boundary.action.iter().any(|a| a == "iam:CreateRole"));
+    assert_eq!(
+        with_boundary.resource.iter().collect::<Vec<_>>(),
+        ["arn:aws:iam::*:role/keeper/*"]
+    );
     assert!(
         with_boundary.condition["StringLike"]["iam:PermissionsBoundary"].0[0]
             .ends_with(":policy/landing-zone/lz-boundary")
