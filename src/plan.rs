@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::actual::{Actual, Observed};
 use crate::blueprint::Blueprint;
@@ -206,7 +206,12 @@ impl Plan {
         unsealed.digest = None;
         let mut sha = Sha(Sha256::new());
         serde_json::to_writer(&mut sha, &unsealed).expect("a plan always serialises");
-        let hex: String = sha.0.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = sha
+            .0
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         format!("sha256:{hex}")
     }
 }

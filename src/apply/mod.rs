@@ -430,7 +430,9 @@ fn first_difference(saved: &Plan, current: &Plan) -> Option<String> {
         .map(|(x, _)| x.address.to_string())
         .or_else(|| {
             let longer = if a.len() > b.len() { a } else { b };
-            longer.get(a.len().min(b.len())).map(|c| c.address.to_string())
+            longer
+                .get(a.len().min(b.len()))
+                .map(|c| c.address.to_string())
         })
 }
 

@@ -124,18 +124,40 @@ pub(super) fn properties(
         };
         let policy = Compiled::new(policy);
         let bucket_arn = format!("arn:aws:s3:::{name}");
-        let object = format!("arn:aws:s3:::{name}/AWSLogs/{}/CloudTrail/log.json.gz", inventory.management_account_id);
+        let object = format!(
+            "arn:aws:s3:::{name}/AWSLogs/{}/CloudTrail/log.json.gz",
+            inventory.management_account_id
+        );
         let mut settings = Vec::new();
         let mut objects = Vec::new();
         for probe in &probes {
             for action in BUCKET_SETTINGS {
-                if allowed(probe, org, action, &bucket_arn, &la.id, &policy, ResourcePolicyKind::Optional, &[]) {
+                if allowed(
+                    probe,
+                    org,
+                    action,
+                    &bucket_arn,
+                    &la.id,
+                    &policy,
+                    ResourcePolicyKind::Optional,
+                    &[],
+                ) {
                     settings.push(format!("{} may {action}", probe.label));
                 }
             }
             for action in OBJECT_WRITES {
-                let kms_key = key_arn.map(|k| ("s3:x-amz-server-side-encryption-aws-kms-key-id", k));
-                if allowed(probe, org, action, &object, &la.id, &policy, ResourcePolicyKind::Optional, kms_key.as_slice()) {
+                let kms_key =
+                    key_arn.map(|k| ("s3:x-amz-server-side-encryption-aws-kms-key-id", k));
+                if allowed(
+                    probe,
+                    org,
+                    action,
+                    &object,
+                    &la.id,
+                    &policy,
+                    ResourcePolicyKind::Optional,
+                    kms_key.as_slice(),
+                ) {
                     objects.push(format!("{} may {action}", probe.label));
                 }
             }
@@ -155,14 +177,35 @@ pub(super) fn properties(
         let mut decrypts = Vec::new();
         for probe in &probes {
             for action in KEY_OPERATIONS {
-                if allowed(probe, org, action, key, &la.id, &policy, ResourcePolicyKind::Required, &[]) {
+                if allowed(
+                    probe,
+                    org,
+                    action,
+                    key,
+                    &la.id,
+                    &policy,
+                    ResourcePolicyKind::Required,
+                    &[],
+                ) {
                     changes.push(format!("{} may {action}", probe.label));
                 }
             }
             let via = format!("s3.{}.amazonaws.com", audit.region);
-            let keys = [("kms:ViaService", via.as_str()), ("kms:CallerAccount", probe.caller.account.as_str())];
+            let keys = [
+                ("kms:ViaService", via.as_str()),
+                ("kms:CallerAccount", probe.caller.account.as_str()),
+            ];
             if probe.caller.account != la.id
-                && allowed(probe, org, "kms:Decrypt", key, &la.id, &policy, ResourcePolicyKind::Required, &keys)
+                && allowed(
+                    probe,
+                    org,
+                    "kms:Decrypt",
+                    key,
+                    &la.id,
+                    &policy,
+                    ResourcePolicyKind::Required,
+                    &keys,
+                )
             {
                 decrypts.push(format!("{} may kms:Decrypt", probe.label));
             }

@@ -46,9 +46,15 @@ pub const PASS_ROLE_TO_COMPUTE: &[(&str, &[&str])] = &[
         "lambda.amazonaws.com",
         &["lambda:CreateFunction", "lambda:CreateEventSourceMapping"],
     ),
-    ("cloudformation.amazonaws.com", &["cloudformation:CreateStack"]),
+    (
+        "cloudformation.amazonaws.com",
+        &["cloudformation:CreateStack"],
+    ),
     ("glue.amazonaws.com", &["glue:CreateDevEndpoint"]),
-    ("glue.amazonaws.com", &["glue:CreateJob", "glue:StartJobRun"]),
+    (
+        "glue.amazonaws.com",
+        &["glue:CreateJob", "glue:StartJobRun"],
+    ),
     (
         "ecs-tasks.amazonaws.com",
         &["ecs:RegisterTaskDefinition", "ecs:RunTask"],
@@ -61,7 +67,10 @@ pub const PASS_ROLE_TO_COMPUTE: &[(&str, &[&str])] = &[
         ],
     ),
     ("sagemaker.amazonaws.com", &["sagemaker:CreateTrainingJob"]),
-    ("sagemaker.amazonaws.com", &["sagemaker:CreateProcessingJob"]),
+    (
+        "sagemaker.amazonaws.com",
+        &["sagemaker:CreateProcessingJob"],
+    ),
     (
         "codebuild.amazonaws.com",
         &["codebuild:CreateProject", "codebuild:StartBuild"],
@@ -94,7 +103,10 @@ pub const EXISTING_COMPUTE: &[(&str, &[&str])] = &[
     ("codebuild.amazonaws.com", &["codebuild:StartBuild"]),
     (
         "cloudformation.amazonaws.com",
-        &["cloudformation:UpdateStack", "cloudformation:CreateChangeSet"],
+        &[
+            "cloudformation:UpdateStack",
+            "cloudformation:CreateChangeSet",
+        ],
     ),
     (
         "sagemaker.amazonaws.com",
@@ -117,7 +129,10 @@ const ADMIN_PROBES: &[(&str, &str)] = &[
     ("lzcheck:AnyAction", "*"),
     ("iam:CreateUser", "arn:aws:iam::{a}:user/lz-check-probe"),
     ("iam:PutRolePolicy", "arn:aws:iam::{a}:role/lz-check-probe"),
-    ("iam:AttachRolePolicy", "arn:aws:iam::{a}:role/lz-check-probe"),
+    (
+        "iam:AttachRolePolicy",
+        "arn:aws:iam::{a}:role/lz-check-probe",
+    ),
     (
         "iam:UpdateAssumeRolePolicy",
         "arn:aws:iam::{a}:role/lz-check-probe",
@@ -318,14 +333,19 @@ pub(super) fn account_properties(
     }
     // Entering through each tier's group without MFA: no administrator may be reached.
     for (tier, entry) in &entries.nodes {
-        if graph.role_index(&role_name(inventory, *tier), &inventory.iam_path).is_none() {
+        if graph
+            .role_index(&role_name(inventory, *tier), &inventory.iam_path)
+            .is_none()
+        {
             continue;
         }
         let start = graph.add(entry.clone());
         let (status, evidence) = match graph.reach_admin(start, false, false) {
             Some(reach) => (Status::Fails, reach.steps),
             None => match graph.reach_admin(start, false, true) {
-                Some(reach) if Guarantee::of(*tier) == (Guarantee::NoAdministrator { residual: true }) => {
+                Some(reach)
+                    if Guarantee::of(*tier) == (Guarantee::NoAdministrator { residual: true }) =>
+                {
                     (Status::Residual, reach.steps)
                 }
                 Some(reach) => (Status::Fails, reach.steps),
@@ -420,7 +440,11 @@ fn tier_properties(
 }
 
 impl<'a> Graph<'a> {
-    fn new(inventory: &'a Inventory, account: &'a AccountIam, resolver: &mut Resolver) -> Graph<'a> {
+    fn new(
+        inventory: &'a Inventory,
+        account: &'a AccountIam,
+        resolver: &mut Resolver,
+    ) -> Graph<'a> {
         let policies: HashMap<String, Arc<Compiled>> = account
             .policies
             .iter()
@@ -436,9 +460,18 @@ impl<'a> Graph<'a> {
         };
         let mut candidates: Vec<String> = account.policies.keys().cloned().collect();
         candidates.push(ADMINISTRATOR_ACCESS.to_owned());
-        candidates.push(format!("arn:aws:iam::{}:policy/lz-check-any-policy", account.id));
+        candidates.push(format!(
+            "arn:aws:iam::{}:policy/lz-check-any-policy",
+            account.id
+        ));
         for role in &account.roles {
-            let mut node = graph.node(resolver, &role.inline, &role.managed, role.boundary.as_deref(), &[]);
+            let mut node = graph.node(
+                resolver,
+                &role.inline,
+                &role.managed,
+                role.boundary.as_deref(),
+                &[],
+            );
             node.label = format!("role {}{}", role.path, role.name);
             node.caller = Caller::role(&account.id, account.role_arn(role));
             node.trust = Some(resolver.document(&role.trust));
@@ -452,7 +485,13 @@ impl<'a> Graph<'a> {
                 .iter()
                 .filter(|g| user.groups.contains(&g.name))
                 .collect();
-            let mut node = graph.node(resolver, &user.inline, &user.managed, user.boundary.as_deref(), &groups);
+            let mut node = graph.node(
+                resolver,
+                &user.inline,
+                &user.managed,
+                user.boundary.as_deref(),
+                &groups,
+            );
             node.label = format!("user {}{}", user.path, user.name);
             node.caller = Caller::user(&account.id, account.user_arn(user));
             node.kind = NodeKind::User;
@@ -512,7 +551,8 @@ impl<'a> Graph<'a> {
         boundary: Option<&str>,
         groups: &[&super::GroupFacts],
     ) -> Node {
-        let mut identity: Vec<Arc<Compiled>> = inline.iter().map(|d| resolver.document(d)).collect();
+        let mut identity: Vec<Arc<Compiled>> =
+            inline.iter().map(|d| resolver.document(d)).collect();
         let mut unknown = Vec::new();
         let mut attached = Vec::new();
         let all_managed = managed
@@ -528,7 +568,12 @@ impl<'a> Graph<'a> {
             }
             identity.push(doc);
         }
-        identity.extend(groups.iter().flat_map(|g| g.inline.iter()).map(|d| resolver.document(d)));
+        identity.extend(
+            groups
+                .iter()
+                .flat_map(|g| g.inline.iter())
+                .map(|d| resolver.document(d)),
+        );
         let boundary_doc = boundary.map(|arn| {
             let (doc, is_unknown) = self.resolve(resolver, arn);
             if is_unknown {
@@ -628,7 +673,15 @@ impl<'a> Graph<'a> {
         }
         let node = &self.nodes[index];
         let admin = ADMIN_PROBES.iter().all(|(action, resource)| {
-            self.can(node, mfa, action, Some(&self.probe(resource)), &[], None, None)
+            self.can(
+                node,
+                mfa,
+                action,
+                Some(&self.probe(resource)),
+                &[],
+                None,
+                None,
+            )
         });
         self.admin_memo.insert((index, mfa), admin);
         admin
@@ -640,21 +693,37 @@ impl<'a> Graph<'a> {
         WRITE_PROBES
             .iter()
             .filter(|(action, resource)| {
-                self.can(node, true, action, Some(&self.probe(resource)), &[], None, None)
+                self.can(
+                    node,
+                    true,
+                    action,
+                    Some(&self.probe(resource)),
+                    &[],
+                    None,
+                    None,
+                )
             })
             .map(|(action, _)| format!("{} is allowed {action}", node.label))
             .collect()
     }
 
     /// Why the role's trust admits someone it should not.
-    fn trust_problems(&self, inventory: &Inventory, index: usize, mfa_required: bool) -> Vec<String> {
+    fn trust_problems(
+        &self,
+        inventory: &Inventory,
+        index: usize,
+        mfa_required: bool,
+    ) -> Vec<String> {
         let role = &self.nodes[index];
         let Some(trust) = role.trust.as_deref() else {
             return Vec::new();
         };
         let everything = super::managed::allow_everything();
         let admin_in = |account: &str, org: Option<&str>, mfa: bool| {
-            let caller = Caller::role(account, format!("arn:aws:iam::{account}:role/lz-check-administrator"));
+            let caller = Caller::role(
+                account,
+                format!("arn:aws:iam::{account}:role/lz-check-administrator"),
+            );
             let mut context = caller.context(org).with("aws:SecureTransport", "true");
             context = if mfa {
                 context
@@ -686,17 +755,24 @@ impl<'a> Graph<'a> {
         let mut problems = Vec::new();
         let outsider = "210987654321";
         if admin_in(outsider, None, true) {
-            problems.push(format!("an administrator of account {outsider}, outside the organization, may assume it"));
+            problems.push(format!(
+                "an administrator of account {outsider}, outside the organization, may assume it"
+            ));
         }
         let other_member = &inventory.management_account_id;
         if admin_in(other_member, org, true) {
-            problems.push(format!("an administrator of the management account {other_member} may assume it directly"));
+            problems.push(format!(
+                "an administrator of the management account {other_member} may assume it directly"
+            ));
         }
         if admin_in(&self.account.id, org, true) {
             problems.push("an administrator of its own account may assume it".to_owned());
         }
         if admin_in(&inventory.security_account_id, Some("o-lzcheckother"), true) {
-            problems.push("a principal of the security account outside this organization may assume it".to_owned());
+            problems.push(
+                "a principal of the security account outside this organization may assume it"
+                    .to_owned(),
+            );
         }
         if mfa_required && admin_in(&inventory.security_account_id, org, false) {
             problems.push("the security account may assume it without MFA".to_owned());
@@ -771,7 +847,11 @@ impl<'a> Graph<'a> {
                             steps.push(format!(
                                 "and acts as {}{}",
                                 self.nodes[grantee].label,
-                                if to.is_empty() { String::new() } else { format!(": {}", to.join("; ")) }
+                                if to.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(": {}", to.join("; "))
+                                }
                             ));
                         }
                         return Some(Reach { steps });
@@ -815,7 +895,15 @@ impl<'a> Graph<'a> {
         let step = Some;
         let cross = (from.caller.account != self.account.id).then_some(self.account.id.as_str());
         if let Some(trust) = to.trust.as_deref()
-            && self.can(from, mfa, "sts:AssumeRole", Some(&to.caller.arn), &[], Some((trust, ResourcePolicyKind::Required)), cross)
+            && self.can(
+                from,
+                mfa,
+                "sts:AssumeRole",
+                Some(&to.caller.arn),
+                &[],
+                Some((trust, ResourcePolicyKind::Required)),
+                cross,
+            )
         {
             return step(format!("{} assumes {}", from.label, to.label));
         }
@@ -824,20 +912,42 @@ impl<'a> Graph<'a> {
         }
         match to.kind {
             NodeKind::Role => {
-                if self.can(from, mfa, "iam:UpdateAssumeRolePolicy", Some(&to.caller.arn), &[], None, None) {
-                    return step(
-                        format!("{} rewrites the trust policy of {} (iam:UpdateAssumeRolePolicy) and assumes it", from.label, to.label),
-                    );
+                if self.can(
+                    from,
+                    mfa,
+                    "iam:UpdateAssumeRolePolicy",
+                    Some(&to.caller.arn),
+                    &[],
+                    None,
+                    None,
+                ) {
+                    return step(format!(
+                        "{} rewrites the trust policy of {} (iam:UpdateAssumeRolePolicy) and assumes it",
+                        from.label, to.label
+                    ));
                 }
                 let trust = to.trust.as_deref()?;
                 for (service, actions) in PASS_ROLE_TO_COMPUTE {
                     if self.service_may_assume(trust, service)
-                        && self.can(from, mfa, "iam:PassRole", Some(&to.caller.arn), &[("iam:PassedToService", Some(service))], None, None)
-                        && actions.iter().all(|a| self.can(from, mfa, a, None, &[], None, None))
+                        && self.can(
+                            from,
+                            mfa,
+                            "iam:PassRole",
+                            Some(&to.caller.arn),
+                            &[("iam:PassedToService", Some(service))],
+                            None,
+                            None,
+                        )
+                        && actions
+                            .iter()
+                            .all(|a| self.can(from, mfa, a, None, &[], None, None))
                     {
-                        return step(
-                            format!("{} passes {} to {service} (iam:PassRole, {}) and runs code as it", from.label, to.label, actions.join(", ")),
-                    );
+                        return step(format!(
+                            "{} passes {} to {service} (iam:PassRole, {}) and runs code as it",
+                            from.label,
+                            to.label,
+                            actions.join(", ")
+                        ));
                     }
                 }
                 if residual {
@@ -845,19 +955,30 @@ impl<'a> Graph<'a> {
                         if !self.service_may_assume(trust, service) {
                             continue;
                         }
-                        if let Some(action) = actions.iter().find(|a| self.can(from, mfa, a, None, &[], None, None)) {
-                            return step(
-                                format!("{} runs code on existing {service} compute that carries {} ({action}; residual)", from.label, to.label),
-                    );
+                        if let Some(action) = actions
+                            .iter()
+                            .find(|a| self.can(from, mfa, a, None, &[], None, None))
+                        {
+                            return step(format!(
+                                "{} runs code on existing {service} compute that carries {} ({action}; residual)",
+                                from.label, to.label
+                            ));
                         }
                     }
                 }
                 None
             }
             NodeKind::User => {
-                for action in ["iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile"] {
+                for action in [
+                    "iam:CreateAccessKey",
+                    "iam:CreateLoginProfile",
+                    "iam:UpdateLoginProfile",
+                ] {
                     if self.can(from, mfa, action, Some(&to.caller.arn), &[], None, None) {
-                        return step(format!("{} signs in as {} ({action})", from.label, to.label));
+                        return step(format!(
+                            "{} signs in as {} ({action})",
+                            from.label, to.label
+                        ));
                     }
                 }
                 None
@@ -909,18 +1030,43 @@ impl<'a> Graph<'a> {
         }
         let target = to.caller.arn.as_str();
         let boundary_key = ("iam:PermissionsBoundary", to.boundary_arn.as_deref());
-        let any_policy = format!("arn:aws:iam::{}:policy/lz-check-any-policy", self.account.id);
+        let any_policy = format!(
+            "arn:aws:iam::{}:policy/lz-check-any-policy",
+            self.account.id
+        );
         let mut how = None;
         if self.can(from, mfa, put, Some(target), &[boundary_key], None, None) {
             how = Some(put.to_owned());
-        } else if self.can(from, mfa, attach, Some(target), &[boundary_key, ("iam:PolicyARN", Some(ADMINISTRATOR_ACCESS))], None, None) {
+        } else if self.can(
+            from,
+            mfa,
+            attach,
+            Some(target),
+            &[boundary_key, ("iam:PolicyARN", Some(ADMINISTRATOR_ACCESS))],
+            None,
+            None,
+        ) {
             how = Some(format!("{attach} AdministratorAccess"));
         } else {
             let groups = to.groups.clone();
             for group in &groups {
-                if self.can(from, mfa, "iam:PutGroupPolicy", Some(group), &[], None, None)
-                    || self.can(from, mfa, "iam:AttachGroupPolicy", Some(group), &[("iam:PolicyARN", Some(ADMINISTRATOR_ACCESS))], None, None)
-                {
+                if self.can(
+                    from,
+                    mfa,
+                    "iam:PutGroupPolicy",
+                    Some(group),
+                    &[],
+                    None,
+                    None,
+                ) || self.can(
+                    from,
+                    mfa,
+                    "iam:AttachGroupPolicy",
+                    Some(group),
+                    &[("iam:PolicyARN", Some(ADMINISTRATOR_ACCESS))],
+                    None,
+                    None,
+                ) {
                     how = Some(format!("a policy on its group {group}"));
                     break;
                 }
@@ -939,6 +1085,19 @@ impl<'a> Graph<'a> {
                 }
             }
         }
+        if how.is_none() && to.boundary.is_some() {
+            // Its own policies already make it one, but for its boundary.
+            let unbounded = Node {
+                boundary: None,
+                ..to.clone()
+            };
+            if ADMIN_PROBES
+                .iter()
+                .all(|(a, r)| self.can(&unbounded, mfa, a, Some(&self.probe(r)), &[], None, None))
+            {
+                how = Some("its own policies".to_owned());
+            }
+        }
         let how = how?;
         // The grant makes an administrator only past the boundary.
         let past_boundary = match &to.boundary {
@@ -949,11 +1108,37 @@ impl<'a> Graph<'a> {
                     boundary: Some(b.clone()),
                     ..to.clone()
                 };
-                if ADMIN_PROBES.iter().all(|(a, r)| self.can(&bounded_admin, mfa, a, Some(&self.probe(r)), &[], None, None)) {
+                if ADMIN_PROBES.iter().all(|(a, r)| {
+                    self.can(
+                        &bounded_admin,
+                        mfa,
+                        a,
+                        Some(&self.probe(r)),
+                        &[],
+                        None,
+                        None,
+                    )
+                }) {
                     Some(" (its boundary allows administration)".to_owned())
-                } else if self.can(from, mfa, delete_boundary, Some(target), &[boundary_key], None, None) {
+                } else if self.can(
+                    from,
+                    mfa,
+                    delete_boundary,
+                    Some(target),
+                    &[boundary_key],
+                    None,
+                    None,
+                ) {
                     Some(format!(" after removing its boundary ({delete_boundary})"))
-                } else if self.can(from, mfa, put_boundary, Some(target), &[("iam:PermissionsBoundary", Some(&any_policy))], None, None) {
+                } else if self.can(
+                    from,
+                    mfa,
+                    put_boundary,
+                    Some(target),
+                    &[("iam:PermissionsBoundary", Some(&any_policy))],
+                    None,
+                    None,
+                ) {
                     Some(format!(" after replacing its boundary ({put_boundary})"))
                 } else {
                     None
@@ -972,7 +1157,10 @@ impl<'a> Graph<'a> {
         if from.kind == NodeKind::Entry {
             return None;
         }
-        let any_policy = format!("arn:aws:iam::{}:policy/lz-check-any-policy", self.account.id);
+        let any_policy = format!(
+            "arn:aws:iam::{}:policy/lz-check-any-policy",
+            self.account.id
+        );
         for boundary in [None, Some(any_policy.as_str()), Some(ADMINISTRATOR_ACCESS)] {
             let keys = [("iam:PermissionsBoundary", boundary)];
             if self.creates_role(from, mfa, &keys) {
@@ -984,7 +1172,15 @@ impl<'a> Graph<'a> {
             }
             if self.can(from, mfa, "iam:CreateUser", None, &keys, None, None)
                 && (self.can(from, mfa, "iam:PutUserPolicy", None, &keys, None, None)
-                    || self.can(from, mfa, "iam:AttachUserPolicy", None, &[keys[0], ("iam:PolicyARN", Some(ADMINISTRATOR_ACCESS))], None, None))
+                    || self.can(
+                        from,
+                        mfa,
+                        "iam:AttachUserPolicy",
+                        None,
+                        &[keys[0], ("iam:PolicyARN", Some(ADMINISTRATOR_ACCESS))],
+                        None,
+                        None,
+                    ))
                 && self.can(from, mfa, "iam:CreateAccessKey", None, &[], None, None)
             {
                 return Some(format!(
@@ -1002,14 +1198,31 @@ impl<'a> Graph<'a> {
             return false;
         }
         let granted = self.can(from, mfa, "iam:PutRolePolicy", None, keys, None, None)
-            || self.can(from, mfa, "iam:AttachRolePolicy", None, &[keys[0], ("iam:PolicyARN", Some(ADMINISTRATOR_ACCESS))], None, None);
+            || self.can(
+                from,
+                mfa,
+                "iam:AttachRolePolicy",
+                None,
+                &[keys[0], ("iam:PolicyARN", Some(ADMINISTRATOR_ACCESS))],
+                None,
+                None,
+            );
         // The creator writes the new role's trust: naming itself, within the account.
         let trust = Compiled::new(&PolicyDocument::new(vec![
             Statement::allow()
                 .principal(Principal::aws([from.caller.arn.clone()]))
                 .actions(["sts:AssumeRole"]),
         ]));
-        granted && self.can(from, mfa, "sts:AssumeRole", None, &[], Some((&trust, ResourcePolicyKind::Required)), None)
+        granted
+            && self.can(
+                from,
+                mfa,
+                "sts:AssumeRole",
+                None,
+                &[],
+                Some((&trust, ResourcePolicyKind::Required)),
+                None,
+            )
     }
 
     /// Boundaries under which `x` can create a role with a policy of its choice.
@@ -1018,7 +1231,10 @@ impl<'a> Graph<'a> {
         if from.kind == NodeKind::Entry {
             return Vec::new();
         }
-        let chosen = format!("arn:aws:iam::{}:policy/lz-check-any-policy", self.account.id);
+        let chosen = format!(
+            "arn:aws:iam::{}:policy/lz-check-any-policy",
+            self.account.id
+        );
         self.boundary_candidates
             .iter()
             // A boundary of the creator's choosing is [`Graph::creates_unbounded`]'s case.
@@ -1040,4 +1256,19 @@ fn describe_boundary(boundary: Option<&str>, chosen: &str) -> String {
         Some(b) if b == chosen => "with a boundary of its choosing".to_owned(),
         Some(b) => format!("with boundary {b}"),
     }
+}
+
+/// The path from the principal labelled `start` (`role /name`) to administrator, for tests of
+/// single techniques.
+#[cfg(test)]
+pub(super) fn reach(
+    inventory: &Inventory,
+    account: &AccountIam,
+    start: &str,
+    residual: bool,
+) -> Option<Vec<String>> {
+    let mut resolver = Resolver::default();
+    let mut graph = Graph::new(inventory, account, &mut resolver);
+    let start = graph.nodes.iter().position(|n| n.label == start)?;
+    graph.reach_admin(start, true, residual).map(|r| r.steps)
 }

@@ -288,8 +288,8 @@ pub fn evaluate(request: &Request<'_>, policies: &Policies<'_>) -> Decision {
         };
     }
     // 4. Identity policies within the permissions boundary. The root user needs none.
-    let identity = caller.kind == CallerKind::Root
-        || policies.identity.iter().any(|p| p.allows(request));
+    let identity =
+        caller.kind == CallerKind::Root || policies.identity.iter().any(|p| p.allows(request));
     let bounded = policies.boundary.is_none_or(|b| b.allows(request));
     let same_account = request
         .resource_account
@@ -387,11 +387,21 @@ enum SetOperator {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Operator {
-    StringEquals { negated: bool, ignore_case: bool },
-    StringLike { negated: bool },
-    Arn { negated: bool },
+    StringEquals {
+        negated: bool,
+        ignore_case: bool,
+    },
+    StringLike {
+        negated: bool,
+    },
+    Arn {
+        negated: bool,
+    },
     Bool,
-    Numeric { negated: bool, compare: Cmp },
+    Numeric {
+        negated: bool,
+        compare: Cmp,
+    },
     Null,
     /// Dates, IP ranges, binary and anything unknown: never settled.
     Unsupported,
@@ -531,7 +541,11 @@ impl Condition {
         };
         if self.operator == Operator::Null {
             let absent = *value == Value::Absent;
-            return Tri::from(values.iter().any(|v| v.eq_ignore_ascii_case(&absent.to_string())));
+            return Tri::from(
+                values
+                    .iter()
+                    .any(|v| v.eq_ignore_ascii_case(&absent.to_string())),
+            );
         }
         let Value::Present(request) = value else {
             // The key is not in the request.
@@ -672,12 +686,14 @@ impl CompiledStatement {
         } else {
             self.resources
                 .iter()
-            .map(|pattern| match (substitute(pattern, request.context), request.resource) {
-                (Some(p), _) if p == "*" => Tri::True,
-                (Some(p), Some(resource)) => Tri::from(arn_like(&p, resource)),
-                _ => Tri::Unknown,
-            })
-            .fold(Tri::False, Tri::or)
+                .map(
+                    |pattern| match (substitute(pattern, request.context), request.resource) {
+                        (Some(p), _) if p == "*" => Tri::True,
+                        (Some(p), Some(resource)) => Tri::from(arn_like(&p, resource)),
+                        _ => Tri::Unknown,
+                    },
+                )
+                .fold(Tri::False, Tri::or)
         };
         let resource = if self.not_resource {
             resource.not()

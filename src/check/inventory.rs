@@ -220,7 +220,8 @@ impl Inventory {
         inventory.entries = entries(bp, actual.resources.values().map(|o| o.spec.as_ref()));
         let la = &bp.accounts.log_archive.name;
         if let Some(principals) = actual.iam.get(la) {
-            let spec = |address: &Address| actual.resources.get(address).map(|o| (o, o.spec.as_ref()));
+            let spec =
+                |address: &Address| actual.resources.get(address).map(|o| (o, o.spec.as_ref()));
             inventory.audit = Some(AuditFacts {
                 principals: principals.clone(),
                 region: bp.home_region.clone(),
@@ -299,7 +300,9 @@ impl Inventory {
                 iam.users.extend(found.users.iter().cloned());
                 iam.groups.extend(found.groups.iter().cloned());
                 for (arn, doc) in &found.policies {
-                    iam.policies.entry(arn.clone()).or_insert_with(|| doc.clone());
+                    iam.policies
+                        .entry(arn.clone())
+                        .or_insert_with(|| doc.clone());
                 }
             }
             None => iam.roles.push(access_role(bp, known)),
@@ -308,11 +311,17 @@ impl Inventory {
             if account.environment.is_none() {
                 continue;
             }
-            let mut iam = by_account.remove(account.name.as_str()).unwrap_or_else(|| AccountIam {
-                name: account.name.clone(),
-                id: known.account_ids.get(&account.name).cloned().unwrap_or_default(),
-                ..AccountIam::default()
-            });
+            let mut iam = by_account
+                .remove(account.name.as_str())
+                .unwrap_or_else(|| AccountIam {
+                    name: account.name.clone(),
+                    id: known
+                        .account_ids
+                        .get(&account.name)
+                        .cloned()
+                        .unwrap_or_default(),
+                    ..AccountIam::default()
+                });
             add_others(&mut iam);
             inventory.accounts.push(iam);
         }
@@ -353,7 +362,9 @@ fn unreadable_notes(actual: &Actual) -> Vec<String> {
     actual
         .unreadable
         .iter()
-        .map(|(account, why)| format!("account {account} could not be read, so it is not checked: {why}"))
+        .map(|(account, why)| {
+            format!("account {account} could not be read, so it is not checked: {why}")
+        })
         .collect()
 }
 
@@ -361,7 +372,10 @@ fn unreadable_notes(actual: &Actual) -> Vec<String> {
 fn entries<'a>(bp: &Blueprint, specs: impl Iterator<Item = &'a Spec>) -> Vec<Entry> {
     let groups: HashMap<&str, Vec<Arc<PolicyDocument>>> = specs
         .filter_map(|s| match s {
-            Spec::IamGroup(g) => Some((g.name.as_str(), g.inline_policies.values().cloned().collect())),
+            Spec::IamGroup(g) => Some((
+                g.name.as_str(),
+                g.inline_policies.values().cloned().collect(),
+            )),
             _ => None,
         })
         .collect();

@@ -98,9 +98,7 @@ impl Report {
 
     /// The properties that fail.
     pub fn failures(&self) -> impl Iterator<Item = &Property> {
-        self.properties
-            .iter()
-            .filter(|p| p.status == Status::Fails)
+        self.properties.iter().filter(|p| p.status == Status::Fails)
     }
 }
 

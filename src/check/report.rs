@@ -20,7 +20,10 @@ pub fn write_human(report: &Report, mut out: impl Write) -> io::Result<()> {
     let mut groups: Vec<(&Property, Vec<&str>)> = Vec::new();
     for p in &report.properties {
         match groups.iter_mut().find(|(g, _)| {
-            g.tier == p.tier && g.claim == p.claim && g.status == p.status && g.evidence == p.evidence
+            g.tier == p.tier
+                && g.claim == p.claim
+                && g.status == p.status
+                && g.evidence == p.evidence
         }) {
             Some((_, accounts)) => accounts.push(&p.account),
             None => groups.push((p, vec![&p.account])),

@@ -61,7 +61,9 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
         println!("{}", check_line(&check));
     }
     if !plan.conflicts.is_empty() {
-        anyhow::bail!("the plan has conflicts (above); apply would refuse it, so no plan file was written");
+        anyhow::bail!(
+            "the plan has conflicts (above); apply would refuse it, so no plan file was written"
+        );
     }
     if !plan.is_complete() {
         anyhow::bail!(
@@ -106,7 +108,10 @@ fn check_line(report: &check::Report) -> String {
                 None => format!("{}: {}", p.account, p.claim),
             })
             .collect();
-        line.push_str(&format!(" Failing: {}. Run `lz check` for the paths.", failing.join("; ")));
+        line.push_str(&format!(
+            " Failing: {}. Run `lz check` for the paths.",
+            failing.join("; ")
+        ));
     }
     line
 }

@@ -176,7 +176,11 @@ pub(crate) fn key_policy(
             .principal(everyone())
             .actions(crate::check::audit::KEY_OPERATIONS.iter().copied())
             .resources(["*"])
-            .condition("ArnNotLike", "aws:PrincipalArn", [access_role_arn.to_owned()]),
+            .condition(
+                "ArnNotLike",
+                "aws:PrincipalArn",
+                [access_role_arn.to_owned()],
+            ),
     ])
 }
 

@@ -380,7 +380,9 @@ fn the_key_policy_statement_by_statement() {
         )]
     );
     assert!(
-        key.policy.iter().all(|s| s.action.iter().all(|a| a != "kms:Decrypt")),
+        key.policy
+            .iter()
+            .all(|s| s.action.iter().all(|a| a != "kms:Decrypt")),
         "no statement lets principals outside the log-archive account decrypt"
     );
 }

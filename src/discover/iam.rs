@@ -13,8 +13,8 @@ use aws_sdk_iam::types::EntityType;
 
 use super::{DiscoverError, tag_map};
 use crate::actual::Observed;
-use crate::check::{AccountIam, GroupFacts, RoleFacts, UserFacts};
 use crate::aws::{Member, call};
+use crate::check::{AccountIam, GroupFacts, RoleFacts, UserFacts};
 use crate::desired::{Address, GroupSpec, PolicySpec, RoleSpec, Spec};
 use crate::policy::PolicyDocument;
 

@@ -59,7 +59,9 @@ pub(super) fn check(bp: &Blueprint) -> Vec<Problem> {
                 TierName::Settler | TierName::BreakGlass => {
                     "administrator tiers need `mfa: required`"
                 }
-                _ => "remove the policy that grants this; `lz check --assume-empty` shows every path",
+                _ => {
+                    "remove the policy that grants this; `lz check --assume-empty` shows every path"
+                }
             }),
         );
     }

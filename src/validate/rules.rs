@@ -6,8 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use super::structure::suggest;
 use super::{FieldPath, Problem, names};
 use crate::blueprint::{
-    Blueprint, ObjectLock, SESSION_BOUNDS, SUPPORTED_VERSION, Scope,
-    TierName, parse_session,
+    Blueprint, ObjectLock, SESSION_BOUNDS, SUPPORTED_VERSION, Scope, TierName, parse_session,
 };
 use crate::desired::{BLUEPRINT_TAG, OWNER_TAG, PLACEHOLDER_ACCOUNT_ID};
 
@@ -113,7 +112,9 @@ fn organization(bp: &Blueprint, out: &mut Vec<Problem>) {
                 org.key("keeper_path"),
                 format!("keeper_path `{keeper}` overlaps iam_path `{lz}`"),
             )
-            .hint("keeper must manage a path apart from the landing zone's own roles, e.g. /keeper/"),
+            .hint(
+                "keeper must manage a path apart from the landing zone's own roles, e.g. /keeper/",
+            ),
         );
     }
     tags(&bp.organization.tags, &org.key("tags"), out);

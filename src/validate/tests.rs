@@ -433,9 +433,46 @@ fn admin_tier_without_mfa() {
     assert_eq!(
         problems(&text),
         [
-            "15:19: role_tiers.settler.mfa: tier `settler` grants AdministratorAccess without requiring MFA (hint: administrator tiers need `mfa: required`)"
+            "15:19: role_tiers.settler.mfa: tier `settler` would void its guarantee: it must hold that it reaches no administrator when entered without MFA, but a member of group lz-settler (security account) assumes role /landing-zone/lz-settler; role /landing-zone/lz-settler is an administrator (hint: administrator tiers need `mfa: required`)"
         ]
     );
+}
+
+/// Refusals decided by evaluating the documents: each names the tier's field and the first
+/// step of how the guarantee would break.
+#[test]
+fn tier_policies_that_void_a_guarantee_are_refused() {
+    let cases = [
+        (
+            "keeper: { managed_policies: [arn:aws:iam::aws:policy/IAMFullAccess] }",
+            "15:31: role_tiers.keeper.managed_policies: tier `keeper` would void its guarantee: it must hold that it reaches no administrator, but role /landing-zone/lz-keeper creates a role without a boundary",
+        ),
+        (
+            "watcher: { managed_policies: [arn:aws:iam::aws:policy/PowerUserAccess] }",
+            "15:32: role_tiers.watcher.managed_policies: tier `watcher` would void its guarantee: it must hold that it is read-only, but role /landing-zone/lz-watcher is allowed s3:PutObject",
+        ),
+        (
+            "tinker: { managed_policies: [arn:aws:iam::aws:policy/AdministratorAccess] }",
+            "15:31: role_tiers.tinker.managed_policies: tier `tinker` would void its guarantee: it must hold that it reaches no administrator, but role /landing-zone/lz-tinker creates a role without a boundary",
+        ),
+    ];
+    for (tier, expected) in cases {
+        let found = problems(&with("tinker: { environments: [dev] }", tier));
+        assert_eq!(found.len(), 1, "{tier}: {found:#?}");
+        assert!(found[0].starts_with(expected), "{tier}: {}", found[0]);
+    }
+    // Read-only policies on the read-only tier, and policies lz does not know, pass: only
+    // what the evaluation proves is refused.
+    for fine in [
+        "watcher: { managed_policies: [arn:aws:iam::aws:policy/job-function/ViewOnlyAccess] }",
+        "keeper: { managed_policies: [arn:aws:iam::111122223333:policy/custom] }",
+    ] {
+        assert_eq!(
+            problems(&with("tinker: { environments: [dev] }", fine)),
+            Vec::<String>::new(),
+            "{fine}"
+        );
+    }
 }
 
 #[test]
