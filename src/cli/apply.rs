@@ -64,7 +64,15 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
                     bail!("the plan has conflicts (above); nothing was changed");
                 }
                 if !plan.is_complete() {
-                    bail!("some accounts could not be read (above); nothing was changed");
+                    let accounts: Vec<&str> = plan
+                        .unreadable
+                        .iter()
+                        .map(|n| n.address.trim_start_matches("account."))
+                        .collect();
+                    bail!(
+                        "account(s) {} could not be read (above); nothing was changed",
+                        accounts.join(", ")
+                    );
                 }
                 if !plan.has_changes() {
                     session.report(&aws);

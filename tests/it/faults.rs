@@ -25,6 +25,8 @@ enum Fault {
     ServiceUnavailable,
     /// Pass the request on, then close the connection without answering.
     DropAnswer,
+    /// Answer 403 `AccessDenied` without passing the request on.
+    AccessDenied,
 }
 
 /// A fault-injecting proxy in front of a moto server; stops when dropped.
@@ -35,8 +37,21 @@ pub struct Proxy {
     pub faults: Arc<AtomicUsize>,
 }
 
+/// Which requests the proxy spoils.
+#[derive(Clone, Debug)]
+pub enum Rule {
+    /// [`fault`]'s schedule, by request number.
+    Schedule,
+    /// Refuse, as STS does (403 `AccessDenied`), every request whose text holds all of these.
+    Refuse(Vec<String>),
+}
+
 impl Proxy {
     pub fn start(upstream: u16) -> Proxy {
+        Proxy::with(upstream, Rule::Schedule)
+    }
+
+    pub fn with(upstream: u16, rule: Rule) -> Proxy {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let port = listener.local_addr().unwrap().port();
         listener.set_nonblocking(true).unwrap();
@@ -48,8 +63,8 @@ impl Proxy {
             while !s.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((client, _)) => {
-                        let (r, f) = (r.clone(), f.clone());
-                        std::thread::spawn(move || serve(client, upstream, &r, &f));
+                        let (r, f, rule) = (r.clone(), f.clone(), rule.clone());
+                        std::thread::spawn(move || serve(client, upstream, &rule, &r, &f));
                     }
                     Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
                 }
@@ -99,18 +114,42 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
 
 /// Serves one request: moto closes each connection after its answer (`Connection: close`),
 /// which the proxy passes on, so the client opens a new connection for its next request.
-fn serve(client: TcpStream, upstream: u16, requests: &AtomicUsize, faults: &AtomicUsize) {
+fn serve(
+    client: TcpStream,
+    upstream: u16,
+    rule: &Rule,
+    requests: &AtomicUsize,
+    faults: &AtomicUsize,
+) {
     let mut reader = BufReader::new(client.try_clone().unwrap());
     let mut client = client;
     let Some(request) = read_request(&mut reader) else {
         return;
     };
     let n = requests.fetch_add(1, Ordering::SeqCst) + 1;
-    let injected = fault(n);
+    let injected = match rule {
+        Rule::Schedule => fault(n),
+        Rule::Refuse(needles) => {
+            let text = String::from_utf8_lossy(&request);
+            needles
+                .iter()
+                .all(|n| text.contains(n.as_str()))
+                .then_some(Fault::AccessDenied)
+        }
+    };
     if injected.is_some() {
         faults.fetch_add(1, Ordering::SeqCst);
     }
-    if injected == Some(Fault::ServiceUnavailable) {
+    if injected == Some(Fault::AccessDenied) {
+        let body = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>refused by the test proxy</Message></Error><RequestId>lz-test</RequestId></ErrorResponse>";
+        let _ = client.write_all(
+            format!(
+                "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        );
+    } else if injected == Some(Fault::ServiceUnavailable) {
         let _ = client.write_all(
             b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
         );

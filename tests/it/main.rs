@@ -2,6 +2,7 @@
 //! their own `moto_server` (see `support`).
 
 mod audit;
+mod check;
 mod cli;
 mod faults;
 mod harness;
