@@ -1,13 +1,14 @@
 //! Planning cost for generated blueprints of 100 and 1,000 accounts, against an empty
 //! organization (everything to create) and against one that already matches (no changes).
-//! Each iteration expands the blueprint and plans, as `lz plan` does after discovery.
+//! Each iteration expands the blueprint and plans, as `lz plan` does after discovery. Then
+//! the cost of `lz check --assume-empty` on the same blueprints.
 
 /// The allocator `lz` uses, so the figures are the binary's.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use landing_zone::{Actual, Blueprint, Known, expand, plan};
+use landing_zone::{Actual, Blueprint, Known, check, expand, plan};
 
 /// A blueprint of `customers` customers in three environments (3 x customers + 2 accounts).
 fn blueprint(customers: usize) -> Blueprint {
@@ -66,5 +67,25 @@ fn planning(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, planning);
+/// `lz check --assume-empty`: expanding the blueprint with placeholder ids, building the
+/// inventory and evaluating every property (escalation per tier and account, trust, MFA, the
+/// audit trail).
+fn checking(c: &mut Criterion) {
+    let mut group = c.benchmark_group("check --assume-empty");
+    group.sample_size(10);
+    for customers in [33, 333] {
+        let bp = blueprint(customers);
+        let accounts = customers * 3 + 2;
+        group.bench_with_input(BenchmarkId::from_parameter(accounts), &bp, |b, bp| {
+            b.iter(|| {
+                let report = check::check(&check::Inventory::offline(bp));
+                assert!(report.passed());
+                report
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, planning, checking);
 criterion_main!(benches);

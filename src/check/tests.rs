@@ -84,6 +84,9 @@ fn allow(actions: &[&str], resource: &str) -> String {
     format!(r#"{{"Statement":[{{"Effect":"Allow","Action":{actions},"Resource":"{resource}"}}]}}"#)
 }
 
+/// Changes a fixture account for one technique.
+type Setup = fn(&mut AccountIam);
+
 fn no_setup(_: &mut AccountIam) {}
 
 /// One fixture per technique: the attacker holds exactly that permission and finds the path;
@@ -91,7 +94,7 @@ fn no_setup(_: &mut AccountIam) {}
 #[test]
 fn each_escalation_technique_is_found_and_only_with_its_permission() {
     let admin = "arn:aws:iam::123456789012:role/app-admin";
-    let cases: Vec<(&str, String, fn(&mut AccountIam), &str)> = vec![
+    let cases: Vec<(&str, String, Setup, &str)> = vec![
         (
             "trust rewrite",
             allow(&["iam:UpdateAssumeRolePolicy"], admin),
