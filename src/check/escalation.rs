@@ -251,6 +251,9 @@ enum NodeKind {
 /// The tier entry points (the security account's groups), prepared once for every account.
 pub(super) struct Entries {
     nodes: Vec<(TierName, Node)>,
+    /// Per entry, the resource patterns of its policies: those naming an account by its id,
+    /// by id, and the others.
+    patterns: Vec<(HashMap<String, Vec<String>>, Vec<String>)>,
 }
 
 pub(super) fn entries(inventory: &Inventory, resolver: &mut Resolver) -> Entries {
@@ -279,7 +282,30 @@ pub(super) fn entries(inventory: &Inventory, resolver: &mut Resolver) -> Entries
             )
         })
         .collect();
-    Entries { nodes }
+    let patterns = inventory
+        .entries
+        .iter()
+        .map(|e| {
+            let mut named: HashMap<String, Vec<String>> = HashMap::new();
+            let mut wild = Vec::new();
+            let resources = e
+                .policies
+                .iter()
+                .flat_map(|d| d.iter())
+                .flat_map(|s| s.resource.iter().chain(s.not_resource.iter()));
+            for pattern in resources {
+                match pattern.split(':').nth(4) {
+                    Some(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => named
+                        .entry(id.to_owned())
+                        .or_default()
+                        .push(pattern.to_owned()),
+                    _ => wild.push(pattern.to_owned()),
+                }
+            }
+            (named, wild)
+        })
+        .collect();
+    Entries { nodes, patterns }
 }
 
 /// One account's graph.
@@ -292,6 +318,8 @@ struct Graph<'a> {
     /// Boundaries a created principal might be given: every managed policy known here.
     boundary_candidates: Vec<(String, Arc<Compiled>)>,
     admin_memo: HashMap<(usize, bool), bool>,
+    /// Roles made under a fixed boundary, by the boundary's ARN: one node each for the graph.
+    created: HashMap<String, usize>,
 }
 
 /// How a start node reaches administrator.
@@ -457,6 +485,7 @@ impl<'a> Graph<'a> {
             boundary_candidates: Vec::new(),
             policies,
             admin_memo: HashMap::new(),
+            created: HashMap::new(),
         };
         let mut candidates: Vec<String> = account.policies.keys().cloned().collect();
         candidates.push(ADMINISTRATOR_ACCESS.to_owned());
@@ -597,7 +626,6 @@ impl<'a> Graph<'a> {
 
     fn add(&mut self, node: Node) -> usize {
         self.nodes.push(node);
-        self.admin_memo.clear();
         self.nodes.len() - 1
     }
 
@@ -788,13 +816,12 @@ impl<'a> Graph<'a> {
         let mut parent: HashMap<usize, (usize, String)> = HashMap::new();
         let mut order = vec![start];
         let mut queue = VecDeque::from([start]);
-        let mut created: BTreeSet<String> = BTreeSet::new();
         while let Some(x) = queue.pop_front() {
             for (arn, how) in self.creates_bounded(x, mfa) {
-                if !created.insert(arn.clone()) {
+                let index = self.add_created(&arn);
+                if index == start || parent.contains_key(&index) {
                     continue;
                 }
-                let index = self.add_created(&arn);
                 parent.insert(index, (x, how));
                 order.push(index);
                 queue.push_back(index);
@@ -867,15 +894,18 @@ impl<'a> Graph<'a> {
         None
     }
 
-    /// A role made under boundary `arn` with a policy of its maker's choice.
+    /// The node of a role made under boundary `arn` with a policy of its maker's choice.
     fn add_created(&mut self, arn: &str) -> usize {
+        if let Some(&index) = self.created.get(arn) {
+            return index;
+        }
         let boundary = self
             .boundary_candidates
             .iter()
             .find(|(a, _)| a == arn)
             .map(|(_, d)| d.clone());
         let id = &self.account.id;
-        self.add(Node {
+        let index = self.add(Node {
             label: format!("a role it creates with boundary {arn}"),
             caller: Caller::role(id, format!("arn:aws:iam::{id}:role/lz-check-created")),
             identity: vec![super::managed::allow_everything()],
@@ -886,7 +916,9 @@ impl<'a> Graph<'a> {
             groups: Vec::new(),
             unknown: Vec::new(),
             kind: NodeKind::Created,
-        })
+        });
+        self.created.insert(arn.to_owned(), index);
+        index
     }
 
     /// How `x` can act as `y`, technique by technique.
@@ -1271,4 +1303,42 @@ pub(super) fn reach(
     let mut graph = Graph::new(inventory, account, &mut resolver);
     let start = graph.nodes.iter().position(|n| n.label == start)?;
     graph.reach_admin(start, true, residual).map(|r| r.steps)
+}
+
+/// What each entry's policies say of `account`: the patterns naming it (its id made
+/// neutral) and which other patterns match its tier roles. Part of the key under which accounts
+/// share results, since the groups' policies name accounts one by one; computed from the
+/// patterns, as evaluating them for each of a thousand accounts would cost a thousand times.
+pub(super) fn entry_signature(
+    inventory: &Inventory,
+    account: &AccountIam,
+    entries: &Entries,
+) -> Vec<(Vec<String>, Vec<bool>)> {
+    let roles: Vec<String> = inventory
+        .tiers
+        .iter()
+        .map(|t| {
+            format!(
+                "arn:aws:iam::{}:role{}{}",
+                account.id, inventory.iam_path, t.role_name
+            )
+        })
+        .collect();
+    entries
+        .patterns
+        .iter()
+        .map(|(named, wild)| {
+            let mine = named
+                .get(&account.id)
+                .into_iter()
+                .flatten()
+                .map(|p| p.replace(&account.id, "<self>"))
+                .collect();
+            let matching = wild
+                .iter()
+                .map(|p| roles.iter().any(|r| super::eval::arn_like(p, r)))
+                .collect();
+            (mine, matching)
+        })
+        .collect()
 }

@@ -764,7 +764,7 @@ fn principal_grant(principal: &Principal, caller: &Caller) -> Grant {
 /// ARN matching as `ArnLike` does it, which is also how `Resource` patterns match: each of the
 /// six colon-separated parts on its own, `*` and `?` within a part; the last part (the
 /// resource) may itself hold colons.
-fn arn_like(pattern: &str, arn: &str) -> bool {
+pub(crate) fn arn_like(pattern: &str, arn: &str) -> bool {
     if pattern == "*" {
         return true;
     }

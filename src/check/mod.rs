@@ -118,7 +118,10 @@ pub fn check_with(inventory: &Inventory, unknown: managed::Unknown) -> Report {
     // of a thousand accounts has a handful of distinct ones.
     let mut memo: HashMap<u64, Vec<Property>> = HashMap::new();
     for account in &inventory.accounts {
-        let key = account.shape_key();
+        let key = hash_of(&(
+            account.shape_key(),
+            escalation::entry_signature(inventory, account, &entries),
+        ));
         let found = memo.entry(key).or_insert_with(|| {
             escalation::account_properties(inventory, account, &entries, &mut compiler)
         });
