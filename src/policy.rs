@@ -167,6 +167,15 @@ impl Statement {
         self
     }
 
+    /// Sets the excluded resources.
+    pub fn not_resources<I: IntoIterator<Item = S>, S: Into<Text>>(
+        mut self,
+        resources: I,
+    ) -> Statement {
+        self.not_resource = Strings::from_iter(resources);
+        self
+    }
+
     /// Adds a condition `operator: { key: values }`.
     pub fn condition<I: IntoIterator<Item = S>, S: Into<Text>>(
         mut self,

@@ -23,6 +23,9 @@ pub const BUCKET_SETTINGS: &[&str] = &[
     "s3:PutBucketPublicAccessBlock",
     "s3:PutBucketOwnershipControls",
     "s3:PutBucketAcl",
+    "s3:PutReplicationConfiguration",
+    "s3:PutBucketNotification",
+    "s3:PutBucketRequestPayment",
     "s3:DeleteBucket",
 ];
 
@@ -33,6 +36,7 @@ pub const OBJECT_WRITES: &[&str] = &[
     "s3:PutObject",
     "s3:BypassGovernanceRetention",
     "s3:PutObjectRetention",
+    "s3:PutObjectLegalHold",
 ];
 
 /// Key operations that would stop the trail's encryption or open the logs.
@@ -42,7 +46,14 @@ pub const KEY_OPERATIONS: &[&str] = &[
     "kms:PutKeyPolicy",
     "kms:DisableKeyRotation",
     "kms:CreateGrant",
+    "kms:UpdateAlias",
+    "kms:DeleteAlias",
+    "kms:ReplicateKey",
+    "kms:UpdatePrimaryRegion",
 ];
+
+/// Why the root user's right to change a bucket policy is residual.
+pub const ROOT_RESIDUAL: &str = "AWS always lets the bucket owner's root user change or delete the bucket policy, whatever it says, and with it everything else: only a service control policy on member accounts' root users (the guardrails to come) or removing the root user's credentials (centralized root access) closes it; keep the log-archive root user's credentials locked away";
 
 /// A caller with its policies.
 #[derive(Debug, Clone)]
@@ -102,18 +113,36 @@ pub(super) fn properties(
     );
     probes.push(outsider);
     let org = inventory.organization_id.as_str();
-    let property = |claim: String, evidence: Vec<String>| Property {
-        account: la.name.clone(),
-        tier: None,
-        claim,
-        status: if evidence.is_empty() {
-            Status::Holds
-        } else {
-            Status::Fails
-        },
-        evidence,
+    let root = Caller::root(&la.id);
+    // Each finding with whether it is the root user's right AWS grants whatever the policy
+    // says (changing the bucket policy), which only an SCP can take away: residual.
+    let property = |claim: String, found: Vec<(bool, String)>| {
+        let residual = !found.is_empty() && found.iter().all(|(root, _)| *root);
+        let mut evidence: Vec<String> = found.into_iter().map(|(_, e)| e).collect();
+        if residual {
+            evidence.push(ROOT_RESIDUAL.to_owned());
+        }
+        Property {
+            account: la.name.clone(),
+            tier: None,
+            claim,
+            status: if evidence.is_empty() {
+                Status::Holds
+            } else if residual {
+                Status::Residual
+            } else {
+                Status::Fails
+            },
+            evidence,
+        }
     };
     let mut out = Vec::new();
+    // Whoever else can become an administrator here can take over lz's access role too.
+    let takeovers = super::escalation::paths_to_admin(inventory, la, resolver, &access_role);
+    out.push(property(
+        "no principal of the log-archive account but lz's access role reaches administrator (and with it the access role)".to_owned(),
+        takeovers.into_iter().map(|steps| (false, steps.join("; "))).collect(),
+    ));
     let key_arn = audit.key.as_ref().map(|(arn, _)| arn.as_str());
     for (which, bucket) in [
         ("the audit bucket", &audit.bucket),
@@ -131,6 +160,7 @@ pub(super) fn properties(
         let mut settings = Vec::new();
         let mut objects = Vec::new();
         for probe in &probes {
+            let is_root = probe.caller == root;
             for action in BUCKET_SETTINGS {
                 if allowed(
                     probe,
@@ -142,7 +172,9 @@ pub(super) fn properties(
                     ResourcePolicyKind::Optional,
                     &[],
                 ) {
-                    settings.push(format!("{} may {action}", probe.label));
+                    let right =
+                        is_root && ["s3:PutBucketPolicy", "s3:DeleteBucketPolicy"].contains(action);
+                    settings.push((right, format!("{} may {action}", probe.label)));
                 }
             }
             for action in OBJECT_WRITES {
@@ -158,7 +190,7 @@ pub(super) fn properties(
                     ResourcePolicyKind::Optional,
                     kms_key.as_slice(),
                 ) {
-                    objects.push(format!("{} may {action}", probe.label));
+                    objects.push((false, format!("{} may {action}", probe.label)));
                 }
             }
         }
@@ -187,7 +219,7 @@ pub(super) fn properties(
                     ResourcePolicyKind::Required,
                     &[],
                 ) {
-                    changes.push(format!("{} may {action}", probe.label));
+                    changes.push((false, format!("{} may {action}", probe.label)));
                 }
             }
             let via = format!("s3.{}.amazonaws.com", audit.region);
@@ -207,7 +239,7 @@ pub(super) fn properties(
                     &keys,
                 )
             {
-                decrypts.push(format!("{} may kms:Decrypt", probe.label));
+                decrypts.push((false, format!("{} may kms:Decrypt", probe.label)));
             }
         }
         out.push(property(

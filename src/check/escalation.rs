@@ -93,14 +93,41 @@ pub const EXISTING_COMPUTE: &[(&str, &[&str])] = &[
         &[
             "ssm:SendCommand",
             "ssm:StartSession",
+            "ssm:CreateAssociation",
+            "ssm:UpdateAssociation",
             "ec2-instance-connect:SendSSHPublicKey",
             "ec2-instance-connect:SendSerialConsoleSSHPublicKey",
             "ec2:ModifyInstanceAttribute",
+            "ec2:CreateLaunchTemplateVersion",
+            "ec2:ModifyLaunchTemplate",
+            "elasticmapreduce:AddJobFlowSteps",
         ],
     ),
-    ("lambda.amazonaws.com", &["lambda:UpdateFunctionCode"]),
-    ("glue.amazonaws.com", &["glue:UpdateDevEndpoint"]),
-    ("codebuild.amazonaws.com", &["codebuild:StartBuild"]),
+    (
+        "lambda.amazonaws.com",
+        &[
+            "lambda:UpdateFunctionCode",
+            "lambda:UpdateFunctionConfiguration",
+        ],
+    ),
+    (
+        "glue.amazonaws.com",
+        &[
+            "glue:UpdateDevEndpoint",
+            "glue:UpdateJob",
+            "glue:StartJobRun",
+        ],
+    ),
+    (
+        "codebuild.amazonaws.com",
+        &[
+            "codebuild:StartBuild",
+            "codebuild:StartBuildBatch",
+            "codebuild:RetryBuild",
+            "codebuild:RetryBuildBatch",
+            "codebuild:UpdateProject",
+        ],
+    ),
     (
         "cloudformation.amazonaws.com",
         &[
@@ -110,9 +137,27 @@ pub const EXISTING_COMPUTE: &[(&str, &[&str])] = &[
     ),
     (
         "sagemaker.amazonaws.com",
-        &["sagemaker:CreatePresignedNotebookInstanceUrl"],
+        &[
+            "sagemaker:CreatePresignedNotebookInstanceUrl",
+            "sagemaker:CreatePresignedDomainUrl",
+            "sagemaker:UpdateNotebookInstanceLifecycleConfig",
+        ],
     ),
-    ("ecs-tasks.amazonaws.com", &["ecs:ExecuteCommand"]),
+    (
+        "ecs-tasks.amazonaws.com",
+        &["ecs:ExecuteCommand", "batch:SubmitJob"],
+    ),
+    (
+        "states.amazonaws.com",
+        &["states:UpdateStateMachine", "states:StartExecution"],
+    ),
+    (
+        "servicecatalog.amazonaws.com",
+        &[
+            "servicecatalog:ProvisionProduct",
+            "servicecatalog:UpdateProvisionedProduct",
+        ],
+    ),
 ];
 
 /// Every action of [`EXISTING_COMPUTE`], for policies that deny them.
@@ -343,6 +388,26 @@ pub(super) fn probes(
     resolver: &mut Resolver,
 ) -> Vec<super::audit::Probe> {
     Graph::new(inventory, account, resolver).probes()
+}
+
+/// How each principal of `account` but `except` (an ARN) reaches administrator, if it does.
+pub(super) fn paths_to_admin(
+    inventory: &Inventory,
+    account: &AccountIam,
+    resolver: &mut Resolver,
+    except: &str,
+) -> Vec<Vec<String>> {
+    let mut graph = Graph::new(inventory, account, resolver);
+    let starts: Vec<usize> = (0..graph.nodes.len())
+        .filter(|&i| {
+            matches!(graph.nodes[i].kind, NodeKind::Role | NodeKind::User)
+                && graph.nodes[i].caller.arn != except
+        })
+        .collect();
+    starts
+        .into_iter()
+        .filter_map(|i| graph.reach_admin(i, true, true).map(|r| r.steps))
+        .collect()
 }
 
 pub(super) fn account_properties(

@@ -252,8 +252,36 @@ enum Grant {
     Direct,
 }
 
+/// Bucket policy actions the root user of the bucket's own account is always allowed, whatever
+/// the bucket policy says: AWS's way out of a policy that locks everyone out. Only an SCP
+/// stops it.
+const ROOT_BUCKET_POLICY_ACTIONS: &[&str] = &[
+    "s3:GetBucketPolicy",
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+];
+
 /// Evaluates one request.
 pub fn evaluate(request: &Request<'_>, policies: &Policies<'_>) -> Decision {
+    let caller = request.caller;
+    if caller.kind == CallerKind::Root
+        && request
+            .resource_account
+            .is_none_or(|account| account == caller.account)
+        && ROOT_BUCKET_POLICY_ACTIONS
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(request.action))
+    {
+        let only_scps = Policies {
+            scps: policies.scps,
+            ..Policies::default()
+        };
+        return evaluate_in_order(request, &only_scps);
+    }
+    evaluate_in_order(request, policies)
+}
+
+fn evaluate_in_order(request: &Request<'_>, policies: &Policies<'_>) -> Decision {
     // 1. An explicit deny in any policy that applies.
     let resource = policies.resource.map(|(p, _)| p);
     let denied = policies

@@ -466,3 +466,87 @@ fn results_are_per_account() {
         "{failing:?}"
     );
 }
+
+/// IAM paths may hold colons: with `*` for the account, keeper's boundary condition would
+/// accept a policy keeper itself makes at `/keeper/x:policy/landing-zone/`, named
+/// `lz-boundary`. The condition lz writes requires exactly twelve characters there.
+#[test]
+fn a_boundary_forged_through_a_colon_in_a_path_is_refused() {
+    let inventory = Inventory::offline(&blueprint("acme"));
+    let account = &inventory.accounts[0];
+    let keeper = account
+        .roles
+        .iter()
+        .find(|r| r.name == "lz-keeper")
+        .unwrap();
+    let caller = eval::Caller::role(&account.id, account.role_arn(keeper));
+    let forged = format!(
+        "arn:aws:iam::{}:policy/keeper/x:policy/landing-zone/lz-boundary",
+        account.id
+    );
+    let real = format!(
+        "arn:aws:iam::{}:policy/landing-zone/lz-boundary",
+        account.id
+    );
+    let new_role = format!("arn:aws:iam::{}:role/keeper/app", account.id);
+    let may = |document: &PolicyDocument, action: &str, resource: &str, boundary: Option<&str>| {
+        let mut context = caller.context(Some(&inventory.organization_id));
+        if let Some(b) = boundary {
+            context = context.with("iam:PermissionsBoundary", b);
+        }
+        let identity = [Arc::new(eval::Compiled::new(document))];
+        eval::evaluate(
+            &eval::Request {
+                caller: &caller,
+                action,
+                resource: Some(resource),
+                resource_account: None,
+                context: &context,
+            },
+            &eval::Policies {
+                identity: &identity,
+                ..eval::Policies::default()
+            },
+        )
+        .allowed()
+    };
+    let now = keeper.inline[0].as_ref();
+    assert!(
+        may(now, "iam:CreatePolicy", &forged, None),
+        "keeper may make the forged policy"
+    );
+    assert!(may(now, "iam:CreateRole", &new_role, Some(&real)));
+    assert!(!may(now, "iam:CreateRole", &new_role, Some(&forged)));
+    let before = PolicyDocument::parse(&now.to_json().replace("????????????", "*")).unwrap();
+    assert!(
+        may(&before, "iam:CreateRole", &new_role, Some(&forged)),
+        "the pattern with `*` let the forged boundary through"
+    );
+}
+
+/// Another principal of the log-archive account that can become an administrator could take
+/// lz's access role, and with it the trail: reported.
+#[test]
+fn a_log_archive_principal_that_can_take_the_access_role_fails_the_check() {
+    let mut inventory = Inventory::offline(&blueprint("acme"));
+    let facts = inventory.audit.as_mut().unwrap();
+    let la = facts.principals.id.clone();
+    let mut auditor = role("auditor", trusting_service("ec2.amazonaws.com"), &[]);
+    auditor.inline = vec![document(&allow(
+        &["iam:UpdateAssumeRolePolicy"],
+        &format!("arn:aws:iam::{la}:role/OrganizationAccountAccessRole"),
+    ))];
+    facts.principals.roles.push(auditor);
+    let report = check(&inventory);
+    let failure = report.failures().next().expect("a failure");
+    assert!(
+        failure
+            .claim
+            .starts_with("no principal of the log-archive account")
+    );
+    assert!(
+        failure.evidence[0]
+            .contains("rewrites the trust policy of role /OrganizationAccountAccessRole"),
+        "{failure:?}"
+    );
+}

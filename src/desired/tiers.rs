@@ -27,15 +27,13 @@ pub(super) fn expand(x: &mut Expansion<'_>, accounts: &[PlannedAccount<'_>]) {
         .map(|t| (t.tier, Arc::new(trust(t, &security_id, &org_id))))
         .collect();
     let access_role = bp.organization.access_role.as_str();
-    let guardrails = Arc::new(guardrails(&path, access_role));
-    let boundary_arn = format!("arn:aws:iam::{THIS_ACCOUNT}:policy{path}{BOUNDARY}");
-    let keeper = Arc::new(keeper(
-        &path,
-        &bp.organization.keeper_path,
-        access_role,
-        &boundary_arn,
-    ));
-    let boundary_document = Arc::new(boundary_document(&path, access_role));
+    let keeper_path = &bp.organization.keeper_path;
+    let guardrails = Arc::new(guardrails(&path, keeper_path, access_role));
+    // Twelve `?` for the account, not `*`: IAM paths may hold colons, and a `*` would match a
+    // policy keeper makes at `/keeper/x:policy/landing-zone/` named `lz-boundary`.
+    let boundary_arn = format!("arn:aws:iam::????????????:policy{path}{BOUNDARY}");
+    let keeper = Arc::new(keeper(&path, keeper_path, access_role, &boundary_arn));
+    let boundary_document = Arc::new(boundary_document(&path, keeper_path, access_role));
     let mut grants: BTreeMap<TierName, Vec<String>> = BTreeMap::new();
     for account in accounts {
         let Some(env) = account.environment else {
@@ -166,10 +164,20 @@ fn protected(path: &str, access_role: &str) -> Vec<String> {
     ]
 }
 
+/// Roles may be assumed only under keeper's path (in any account): an administrator role that
+/// trusts its account would otherwise be one `sts:AssumeRole` away.
+fn assume_only_keeper_roles(keeper_path: &str) -> Statement {
+    Statement::deny()
+        .sid("DenyAssumingRolesButKeepers")
+        .actions(["sts:AssumeRole"])
+        .not_resources([format!("arn:aws:iam::*:role{keeper_path}*")])
+}
+
 /// `tinker` deploys with PowerUserAccess; this keeps it off the landing zone's own roles and
-/// policies and out of the organization.
-fn guardrails(path: &str, access_role: &str) -> PolicyDocument {
+/// policies, out of roles other than keeper's, and in the organization.
+fn guardrails(path: &str, keeper_path: &str, access_role: &str) -> PolicyDocument {
     PolicyDocument::new(vec![
+        assume_only_keeper_roles(keeper_path),
         Statement::deny()
             .sid("DenyLandingZoneIam")
             .actions(["iam:*"])
@@ -274,10 +282,11 @@ fn keeper(path: &str, keeper_path: &str, access_role: &str, boundary_arn: &str) 
 }
 
 /// The boundary every role `keeper` makes must carry: everything but IAM, Organizations and
-/// account administration, never the landing zone's own resources, and never running code on
-/// compute that already exists (an instance, a function, a stack, a build project), which
-/// would act as whatever role that compute carries, bounded or not.
-fn boundary_document(path: &str, access_role: &str) -> PolicyDocument {
+/// account administration, never the landing zone's own resources, no role but keeper's to
+/// assume, and never running code on compute that already exists (an instance, a function, a
+/// stack, a build project), which would act as whatever role that compute carries, bounded or
+/// not.
+fn boundary_document(path: &str, keeper_path: &str, access_role: &str) -> PolicyDocument {
     let denied: BTreeSet<&str> = ["iam:*", "organizations:*", "account:*"].into();
     PolicyDocument::new(vec![
         Statement::allow()
@@ -292,6 +301,7 @@ fn boundary_document(path: &str, access_role: &str) -> PolicyDocument {
             .sid("DenyLandingZoneIam")
             .actions(["iam:*"])
             .resources(protected(path, access_role)),
+        assume_only_keeper_roles(keeper_path),
         Statement::deny()
             .sid("DenyRunningCodeOnExistingCompute")
             .actions(crate::check::escalation::existing_compute_actions())

@@ -604,3 +604,27 @@ fn glob_matching() {
         assert_eq!(glob(pattern, text), expected, "{pattern} {text}");
     }
 }
+
+/// AWS lets the bucket owner's root user change or delete a bucket policy that denies it; an
+/// SCP still binds it.
+#[test]
+fn the_root_user_may_always_replace_its_bucket_policy() {
+    let mut case = Case::identity(&[]);
+    case.caller = Caller::root(ME);
+    case.resource = Some((
+        doc(r#"{"Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}}"#),
+        ResourcePolicyKind::Optional,
+    ));
+    let bucket = Some("arn:aws:s3:::b");
+    assert_eq!(case.decide("s3:PutBucketPolicy", bucket), Allow);
+    assert_eq!(case.decide("s3:DeleteBucketPolicy", bucket), Allow);
+    assert_eq!(case.decide("s3:PutBucketVersioning", bucket), ExplicitDeny);
+    case.scps = vec![vec![
+        doc(&allow("*", "*")),
+        doc(
+            r#"{"Statement":{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringLike":{"aws:PrincipalArn":"arn:aws:iam::*:root"}}}}"#,
+        ),
+    ]];
+    case.context = case.caller.context(None);
+    assert_eq!(case.decide("s3:PutBucketPolicy", bucket), ExplicitDeny);
+}
