@@ -333,18 +333,25 @@ pub(super) fn entries(inventory: &Inventory, resolver: &mut Resolver) -> Entries
         .map(|e| {
             let mut named: HashMap<String, Vec<String>> = HashMap::new();
             let mut wild = Vec::new();
+            // Each pattern with the statement it stands in, whose effect and conditions count.
             let resources = e
                 .policies
                 .iter()
                 .flat_map(|d| d.iter())
-                .flat_map(|s| s.resource.iter().chain(s.not_resource.iter()));
-            for pattern in resources {
+                .enumerate()
+                .flat_map(|(i, s)| {
+                    s.resource
+                        .iter()
+                        .chain(s.not_resource.iter())
+                        .map(move |p| (i, p))
+                });
+            for (statement, pattern) in resources {
+                let record = format!("{statement}:{pattern}");
                 match pattern.split(':').nth(4) {
-                    Some(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => named
-                        .entry(id.to_owned())
-                        .or_default()
-                        .push(pattern.to_owned()),
-                    _ => wild.push(pattern.to_owned()),
+                    Some(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => {
+                        named.entry(id.to_owned()).or_default().push(record)
+                    }
+                    _ => wild.push(record),
                 }
             }
             (named, wild)
@@ -1401,7 +1408,10 @@ pub(super) fn entry_signature(
                 .collect();
             let matching = wild
                 .iter()
-                .map(|p| roles.iter().any(|r| super::eval::arn_like(p, r)))
+                .map(|record| {
+                    let pattern = record.split_once(':').map_or(record.as_str(), |(_, p)| p);
+                    roles.iter().any(|r| super::eval::arn_like(pattern, r))
+                })
                 .collect();
             (mine, matching)
         })

@@ -550,3 +550,46 @@ fn a_log_archive_principal_that_can_take_the_access_role_fails_the_check() {
         "{failure:?}"
     );
 }
+
+/// Accounts alike share results only while the tier groups say the same of them: a group
+/// statement that lets one account's settler in without MFA fails that account alone.
+#[test]
+fn accounts_alike_differ_when_the_groups_treat_them_differently() {
+    let mut inventory = Inventory::offline(&blueprint("acme"));
+    let lax_trust = Arc::new(PolicyDocument::new(vec![
+        Statement::allow()
+            .principal(Principal::aws([format!(
+                "arn:aws:iam::{}:root",
+                inventory.security_account_id
+            )]))
+            .actions(["sts:AssumeRole"]),
+    ]));
+    for account in &mut inventory.accounts {
+        let settler = account.roles.iter_mut().find(|r| r.name == "lz-settler").unwrap();
+        settler.trust = lax_trust.clone();
+    }
+    let first = &inventory.accounts[0];
+    let arn = format!("arn:aws:iam::{}:role/landing-zone/lz-settler", first.id);
+    let first = first.name.clone();
+    let entry = inventory
+        .entries
+        .iter_mut()
+        .find(|e| e.tier == TierName::Settler)
+        .unwrap();
+    entry.policies.push(document(&allow(&["sts:AssumeRole"], &arn)));
+    let report = check(&inventory);
+    let failing: Vec<(&str, &str)> = report
+        .failures()
+        .map(|p| (p.account.as_str(), p.claim.as_str()))
+        .collect();
+    assert!(
+        failing.contains(&(first.as_str(), "reaches no administrator when entered without MFA")),
+        "{failing:#?}"
+    );
+    assert!(
+        failing
+            .iter()
+            .all(|(account, claim)| *account == first || !claim.contains("without MFA")),
+        "{failing:#?}"
+    );
+}
