@@ -1,5 +1,6 @@
 //! Using `landing_zone` from another program: load a blueprint, read the organization, plan,
-//! and (only when asked) apply, all through typed values; nothing is printed by the library.
+//! check the security properties, and (only when asked) apply, all through typed values;
+//! nothing is printed by the library.
 //!
 //! ```sh
 //! cargo run --example embed -- blueprints/acme.yaml            # plan against AWS
@@ -12,7 +13,7 @@ use std::process::ExitCode;
 
 use landing_zone::apply::{ApplyOptions, apply};
 use landing_zone::aws::Aws;
-use landing_zone::{Actual, Blueprint, LoadError, expand, plan, render};
+use landing_zone::{Actual, Blueprint, LoadError, check, expand, plan, render};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -65,6 +66,18 @@ async fn main() -> ExitCode {
         println!("{n:>4} {kind} {action}");
     }
     println!("{}", render::summary_line(&plan));
+
+    // The security properties of the organization the plan would leave, by evaluation.
+    let report = check::check(&check::Inventory::after_apply(&blueprint, &actual));
+    for failure in report.failures() {
+        println!(
+            "fails: {} {}: {}",
+            failure.account,
+            failure.claim,
+            failure.evidence.join("; ")
+        );
+    }
+    println!("{}", check::summary_line(&report));
 
     if let (Some(aws), true) = (aws, args.iter().any(|a| a == "--apply")) {
         match apply(&aws, &blueprint, Some(&plan), ApplyOptions::default()).await {

@@ -565,7 +565,11 @@ fn accounts_alike_differ_when_the_groups_treat_them_differently() {
             .actions(["sts:AssumeRole"]),
     ]));
     for account in &mut inventory.accounts {
-        let settler = account.roles.iter_mut().find(|r| r.name == "lz-settler").unwrap();
+        let settler = account
+            .roles
+            .iter_mut()
+            .find(|r| r.name == "lz-settler")
+            .unwrap();
         settler.trust = lax_trust.clone();
     }
     let first = &inventory.accounts[0];
@@ -576,14 +580,19 @@ fn accounts_alike_differ_when_the_groups_treat_them_differently() {
         .iter_mut()
         .find(|e| e.tier == TierName::Settler)
         .unwrap();
-    entry.policies.push(document(&allow(&["sts:AssumeRole"], &arn)));
+    entry
+        .policies
+        .push(document(&allow(&["sts:AssumeRole"], &arn)));
     let report = check(&inventory);
     let failing: Vec<(&str, &str)> = report
         .failures()
         .map(|p| (p.account.as_str(), p.claim.as_str()))
         .collect();
     assert!(
-        failing.contains(&(first.as_str(), "reaches no administrator when entered without MFA")),
+        failing.contains(&(
+            first.as_str(),
+            "reaches no administrator when entered without MFA"
+        )),
         "{failing:#?}"
     );
     assert!(
