@@ -8,7 +8,8 @@
 //! failing, or holding but for a documented residual path. It does no I/O.
 //!
 //! - [`eval`] evaluates one request as AWS's documented evaluation logic does.
-//! - [`escalation`] is the privilege-escalation graph: one small check per known technique.
+//! - [`escalation`] is the privilege-escalation graph: one small check per known technique,
+//!   whose actions are data in [`techniques`].
 //! - [`audit`] asks who can erase or silence the audit trail.
 
 pub mod audit;
@@ -17,6 +18,7 @@ pub mod eval;
 mod inventory;
 pub mod managed;
 mod report;
+pub mod techniques;
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};

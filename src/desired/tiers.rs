@@ -304,7 +304,7 @@ fn boundary_document(path: &str, keeper_path: &str, access_role: &str) -> Policy
         assume_only_keeper_roles(keeper_path),
         Statement::deny()
             .sid("DenyRunningCodeOnExistingCompute")
-            .actions(crate::check::escalation::existing_compute_actions())
+            .actions(crate::check::techniques::existing_compute_actions())
             .resources(["*"]),
     ])
 }
