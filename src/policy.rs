@@ -220,9 +220,14 @@ impl Principal {
 
     /// A service principal such as `cloudtrail.amazonaws.com`.
     pub fn service(service: &'static str) -> Principal {
+        Principal::service_named(service)
+    }
+
+    /// A service principal, by a name not known at compile time.
+    pub fn service_named(service: impl Into<Text>) -> Principal {
         Principal::Of(BTreeMap::from([(
             Cow::Borrowed("Service"),
-            Strings::from_iter([service]),
+            Strings::from_iter([service.into()]),
         )]))
     }
 }

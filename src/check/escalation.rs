@@ -164,8 +164,11 @@ struct Graph<'a> {
     /// Boundaries a created principal might be given: every managed policy known here.
     boundary_candidates: Vec<(String, Arc<Compiled>)>,
     admin_memo: HashMap<(usize, bool), bool>,
-    /// Roles made under a fixed boundary, by the boundary's ARN: one node each for the graph.
+    /// Roles made under a fixed boundary, by the boundary's ARN, and bounded principals given
+    /// a policy of another's choice, by their ARN: one node each for the graph.
     created: HashMap<String, usize>,
+    /// The account's groups, by ARN, with their policies.
+    groups: Vec<(String, Vec<Arc<Compiled>>)>,
 }
 
 /// How a start node reaches administrator.
@@ -218,6 +221,7 @@ pub(super) fn account_properties(
     resolver: &mut Resolver,
 ) -> Vec<Property> {
     let mut graph = Graph::new(inventory, account, resolver);
+    graph.add_stand_ins();
     let mut properties = Vec::new();
     for tier in &inventory.tiers {
         let Some(index) = graph.role_index(&tier.role_name, &inventory.iam_path) else {
@@ -352,6 +356,7 @@ impl<'a> Graph<'a> {
             policies,
             admin_memo: HashMap::new(),
             created: HashMap::new(),
+            groups: Vec::new(),
         };
         let mut candidates: Vec<String> = account.policies.keys().cloned().collect();
         candidates.push(ADMINISTRATOR_ACCESS.to_owned());
@@ -396,6 +401,14 @@ impl<'a> Graph<'a> {
                 .collect();
             candidates.extend(user.boundary.clone());
             graph.nodes.push(node);
+        }
+        for group in &account.groups {
+            let node = graph.node(resolver, &group.inline, &group.managed, None, &[]);
+            let arn = format!(
+                "arn:aws:iam::{}:group{}{}",
+                account.id, group.path, group.name
+            );
+            graph.groups.push((arn, node.identity));
         }
         candidates.sort();
         candidates.dedup();
@@ -502,19 +515,13 @@ impl<'a> Graph<'a> {
             .position(|n| n.kind == NodeKind::Role && n.caller.arn == arn)
     }
 
-    fn context(&self, caller: &Caller, mfa: bool) -> Context {
-        let context = caller
-            .context(Some(self.org_id))
-            .with("aws:SecureTransport", "true");
-        if mfa {
-            context
-                .with("aws:MultiFactorAuthPresent", "true")
-                .with("aws:MultiFactorAuthAge", "0")
-        } else {
-            context
-                .with("aws:MultiFactorAuthPresent", "false")
-                .without("aws:MultiFactorAuthAge")
-        }
+    fn contexts(&self, caller: &Caller, mfa: bool) -> Vec<Context> {
+        with_mfa(
+            caller
+                .context(Some(self.org_id))
+                .with("aws:SecureTransport", "true"),
+            mfa,
+        )
     }
 
     /// Whether `node` may call `action` on `resource` (some resource, for `None`), with extra
@@ -530,30 +537,33 @@ impl<'a> Graph<'a> {
         resource_policy: Option<(&Compiled, ResourcePolicyKind)>,
         resource_account: Option<&str>,
     ) -> bool {
-        let mut context = self.context(&node.caller, mfa);
-        for (key, value) in keys {
-            context = match value {
-                Some(v) => context.with(key, *v),
-                None => context.without(key),
-            };
-        }
-        let request = Request {
-            caller: &node.caller,
-            action,
-            resource,
-            resource_account,
-            context: &context,
-        };
-        evaluate(
-            &request,
-            &Policies {
-                identity: &node.identity,
-                boundary: node.boundary.as_deref(),
-                scps: &[],
-                resource: resource_policy,
-            },
-        )
-        .allowed()
+        self.contexts(&node.caller, mfa)
+            .into_iter()
+            .any(|mut context| {
+                for (key, value) in keys {
+                    context = match value {
+                        Some(v) => context.with(key, *v),
+                        None => context.without(key),
+                    };
+                }
+                let request = Request {
+                    caller: &node.caller,
+                    action,
+                    resource,
+                    resource_account,
+                    context: &context,
+                };
+                evaluate(
+                    &request,
+                    &Policies {
+                        identity: &node.identity,
+                        boundary: node.boundary.as_deref(),
+                        scps: &[],
+                        resource: resource_policy,
+                    },
+                )
+                .allowed()
+            })
     }
 
     fn probe(&self, template: &str) -> String {
@@ -618,32 +628,25 @@ impl<'a> Graph<'a> {
                 account,
                 format!("arn:aws:iam::{account}:role/lz-check-administrator"),
             );
-            let mut context = caller.context(org).with("aws:SecureTransport", "true");
-            context = if mfa {
-                context
-                    .with("aws:MultiFactorAuthPresent", "true")
-                    .with("aws:MultiFactorAuthAge", "0")
-            } else {
-                context
-                    .with("aws:MultiFactorAuthPresent", "false")
-                    .without("aws:MultiFactorAuthAge")
-            };
-            evaluate(
-                &Request {
-                    caller: &caller,
-                    action: "sts:AssumeRole",
-                    resource: Some(&role.caller.arn),
-                    resource_account: Some(&self.account.id),
-                    context: &context,
-                },
-                &Policies {
-                    identity: std::slice::from_ref(&everything),
-                    boundary: None,
-                    scps: &[],
-                    resource: Some((trust, ResourcePolicyKind::Required)),
-                },
-            )
-            .allowed()
+            let base = caller.context(org).with("aws:SecureTransport", "true");
+            with_mfa(base, mfa).iter().any(|context| {
+                evaluate(
+                    &Request {
+                        caller: &caller,
+                        action: "sts:AssumeRole",
+                        resource: Some(&role.caller.arn),
+                        resource_account: Some(&self.account.id),
+                        context,
+                    },
+                    &Policies {
+                        identity: std::slice::from_ref(&everything),
+                        boundary: None,
+                        scps: &[],
+                        resource: Some((trust, ResourcePolicyKind::Required)),
+                    },
+                )
+                .allowed()
+            })
         };
         let org = Some(inventory.organization_id.as_str());
         let mut problems = Vec::new();
@@ -657,6 +660,12 @@ impl<'a> Graph<'a> {
         if admin_in(other_member, org, true) {
             problems.push(format!(
                 "an administrator of the management account {other_member} may assume it directly"
+            ));
+        }
+        let member = "100000000099";
+        if admin_in(member, org, true) {
+            problems.push(format!(
+                "an administrator of another account of the organization ({member}) may assume it"
             ));
         }
         if admin_in(&self.account.id, org, true) {
@@ -683,6 +692,26 @@ impl<'a> Graph<'a> {
         let mut order = vec![start];
         let mut queue = VecDeque::from([start]);
         while let Some(x) = queue.pop_front() {
+            // A bounded principal reached here, given a policy of x's choice, can do all its
+            // boundary allows: a node of its own, searched on.
+            for y in order.clone() {
+                if self.nodes[y].boundary.is_none()
+                    || !matches!(self.nodes[y].kind, NodeKind::Role | NodeKind::User)
+                    || !self.puts_policy(x, y, mfa)
+                {
+                    continue;
+                }
+                let index = self.add_upgraded(y);
+                if index != start && !parent.contains_key(&index) {
+                    let how = format!(
+                        "{} gives {} a policy of its choice, within its boundary",
+                        self.nodes[x].label, self.nodes[y].label
+                    );
+                    parent.insert(index, (x, how));
+                    order.push(index);
+                    queue.push_back(index);
+                }
+            }
             for (arn, how) in self.creates_bounded(x, mfa) {
                 let index = self.add_created(&arn);
                 if index == start || parent.contains_key(&index) {
@@ -758,6 +787,84 @@ impl<'a> Graph<'a> {
             }
         }
         None
+    }
+
+    /// Administrator roles someone else may make at any time, one trusting each compute
+    /// service and one trusting the account: the tier guarantees must hold against them too,
+    /// offline (where the account holds only lz's roles) as live.
+    fn add_stand_ins(&mut self) {
+        let id = self.account.id.clone();
+        let mut services: Vec<&str> = PASS_ROLE_TO_COMPUTE
+            .iter()
+            .chain(EXISTING_COMPUTE)
+            .map(|(service, _)| *service)
+            .collect();
+        services.sort_unstable();
+        services.dedup();
+        let trusts = services
+            .into_iter()
+            .map(|service| (service.to_owned(), Principal::service_named(service)))
+            .chain([(
+                "its account".to_owned(),
+                Principal::aws([format!("arn:aws:iam::{id}:root")]),
+            )]);
+        for (n, (trusted, principal)) in trusts.enumerate() {
+            let trust = Compiled::new(&PolicyDocument::new(vec![
+                Statement::allow()
+                    .principal(principal)
+                    .actions(["sts:AssumeRole"]),
+            ]));
+            self.add(Node {
+                label: format!(
+                    "an administrator role someone else made, trusting {trusted} (stand-in)"
+                ),
+                caller: Caller::role(&id, format!("arn:aws:iam::{id}:role/lz-check-stand-in-{n}")),
+                identity: vec![super::managed::allow_everything()],
+                boundary: None,
+                boundary_arn: None,
+                trust: Some(Arc::new(trust)),
+                attached: Vec::new(),
+                groups: Vec::new(),
+                unknown: Vec::new(),
+                kind: NodeKind::Role,
+            });
+        }
+    }
+
+    /// Whether `x` may put or attach a policy on `y` (as `y`'s boundary stands).
+    fn puts_policy(&self, x: usize, y: usize, mfa: bool) -> bool {
+        let (from, to) = (&self.nodes[x], &self.nodes[y]);
+        if from.kind == NodeKind::Entry {
+            return false;
+        }
+        let actions = match to.kind {
+            NodeKind::User => ["iam:PutUserPolicy", "iam:AttachUserPolicy"],
+            _ => ["iam:PutRolePolicy", "iam:AttachRolePolicy"],
+        };
+        let keys = [("iam:PermissionsBoundary", to.boundary_arn.as_deref())];
+        actions
+            .iter()
+            .any(|a| self.can(from, mfa, a, Some(&to.caller.arn), &keys, None, None))
+    }
+
+    /// The node of bounded principal `y` once given a policy of another's choice.
+    fn add_upgraded(&mut self, y: usize) -> usize {
+        let key = format!("upgrade:{}", self.nodes[y].caller.arn);
+        if let Some(&index) = self.created.get(&key) {
+            return index;
+        }
+        let node = Node {
+            label: format!(
+                "{} (with a policy of another's choice)",
+                self.nodes[y].label
+            ),
+            identity: vec![super::managed::allow_everything()],
+            kind: NodeKind::Created,
+            ..self.nodes[y].clone()
+        };
+        let index = self.add(node);
+        self.created.insert(key, index);
+        index
     }
 
     /// The node of a role made under boundary `arn` with a policy of its maker's choice.
@@ -935,15 +1042,7 @@ impl<'a> Graph<'a> {
         let mut how = None;
         if self.can(from, mfa, put, Some(target), &[boundary_key], None, None) {
             how = Some(put.to_owned());
-        } else if self.can(
-            from,
-            mfa,
-            attach,
-            Some(target),
-            &[boundary_key, ("iam:PolicyARN", Some(ADMINISTRATOR_ACCESS))],
-            None,
-            None,
-        ) {
+        } else if self.can(from, mfa, attach, Some(target), &[boundary_key], None, None) {
             how = Some(format!("{attach} AdministratorAccess"));
         } else {
             let groups = to.groups.clone();
@@ -961,12 +1060,38 @@ impl<'a> Graph<'a> {
                     mfa,
                     "iam:AttachGroupPolicy",
                     Some(group),
-                    &[("iam:PolicyARN", Some(ADMINISTRATOR_ACCESS))],
+                    &[],
                     None,
                     None,
                 ) {
                     how = Some(format!("a policy on its group {group}"));
                     break;
+                }
+            }
+            if how.is_none() && to.kind == NodeKind::User {
+                for (group, policies) in &self.groups {
+                    let member = Node {
+                        identity: policies.clone(),
+                        boundary: None,
+                        ..to.clone()
+                    };
+                    let admin = ADMIN_PROBES.iter().all(|(a, r)| {
+                        self.can(&member, mfa, a, Some(&self.probe(r)), &[], None, None)
+                    });
+                    if admin
+                        && self.can(
+                            from,
+                            mfa,
+                            "iam:AddUserToGroup",
+                            Some(group),
+                            &[],
+                            None,
+                            None,
+                        )
+                    {
+                        how = Some(format!("iam:AddUserToGroup into {group}"));
+                        break;
+                    }
                 }
             }
             if how.is_none() {
@@ -1038,6 +1163,13 @@ impl<'a> Graph<'a> {
                     None,
                 ) {
                     Some(format!(" after replacing its boundary ({put_boundary})"))
+                } else if let Some(arn) = to.boundary_arn.as_deref().filter(|arn| {
+                    self.policies.contains_key(*arn)
+                        && ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"]
+                            .iter()
+                            .any(|a| self.can(from, mfa, a, Some(arn), &[], None, None))
+                }) {
+                    Some(format!(" after rewriting its boundary policy {arn}"))
                 } else {
                     None
                 }
@@ -1075,7 +1207,7 @@ impl<'a> Graph<'a> {
                         mfa,
                         "iam:AttachUserPolicy",
                         None,
-                        &[keys[0], ("iam:PolicyARN", Some(ADMINISTRATOR_ACCESS))],
+                        &[keys[0]],
                         None,
                         None,
                     ))
@@ -1101,7 +1233,7 @@ impl<'a> Graph<'a> {
                 mfa,
                 "iam:AttachRolePolicy",
                 None,
-                &[keys[0], ("iam:PolicyARN", Some(ADMINISTRATOR_ACCESS))],
+                &[keys[0]],
                 None,
                 None,
             );
@@ -1145,6 +1277,25 @@ impl<'a> Graph<'a> {
                 )
             })
             .collect()
+    }
+}
+
+/// The MFA keys of a request made with MFA, or the two ways one is made without: with
+/// `aws:MultiFactorAuthPresent` false (a console session) or absent (long-term access keys),
+/// which conditions such as `BoolIfExists` tell apart.
+fn with_mfa(context: Context, mfa: bool) -> Vec<Context> {
+    if mfa {
+        vec![
+            context
+                .with("aws:MultiFactorAuthPresent", "true")
+                .with("aws:MultiFactorAuthAge", "0"),
+        ]
+    } else {
+        let context = context.without("aws:MultiFactorAuthAge");
+        vec![
+            context.clone().with("aws:MultiFactorAuthPresent", "false"),
+            context.without("aws:MultiFactorAuthPresent"),
+        ]
     }
 }
 
