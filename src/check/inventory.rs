@@ -152,8 +152,9 @@ pub struct Inventory {
     pub accounts: Vec<AccountIam>,
     /// The audit trail.
     pub audit: Option<AuditFacts>,
-    /// What could not be covered.
-    pub notes: Vec<String>,
+    /// What could not be checked (accounts not read, resources that do not exist yet): a
+    /// check with anything here does not pass.
+    pub uncovered: Vec<String>,
 }
 
 /// Ids for what does not exist yet, so that an offline check has concrete ARNs. They are
@@ -196,7 +197,7 @@ impl Inventory {
         let desired = expand(bp, &known);
         let mut inventory =
             Inventory::from_desired(bp, &desired, &known, Some(&actual.iam), "planned");
-        inventory.notes.extend(unreadable_notes(actual));
+        inventory.uncovered.extend(unreadable_notes(actual));
         inventory
     }
 
@@ -204,7 +205,7 @@ impl Inventory {
     pub fn live(bp: &Blueprint, actual: &Actual) -> Inventory {
         let known = actual.known();
         let mut inventory = Inventory::skeleton(bp, &complete(bp, known.clone()), "live");
-        inventory.notes.extend(unreadable_notes(actual));
+        inventory.uncovered.extend(unreadable_notes(actual));
         for account in crate::desired::accounts(bp) {
             if account.environment.is_none() {
                 continue;
@@ -212,13 +213,18 @@ impl Inventory {
             match actual.iam.get(&account.name) {
                 Some(iam) => inventory.accounts.push(iam.clone()),
                 None if !known.account_ids.contains_key(&account.name) => inventory
-                    .notes
+                    .uncovered
                     .push(format!("account {} does not exist yet", account.name)),
                 None => {}
             }
         }
         inventory.entries = entries(bp, actual.resources.values().map(|o| o.spec.as_ref()));
         let la = &bp.accounts.log_archive.name;
+        if !actual.iam.contains_key(la) {
+            inventory.uncovered.push(format!(
+                "the log-archive account {la} was not read: the audit trail is not checked"
+            ));
+        }
         if let Some(principals) = actual.iam.get(la) {
             let spec =
                 |address: &Address| actual.resources.get(address).map(|o| (o, o.spec.as_ref()));
@@ -232,6 +238,19 @@ impl Inventory {
                 bucket: bucket(spec(&Address::bucket(AUDIT)).map(|(_, s)| s)),
                 access_log_bucket: bucket(spec(&Address::bucket(ACCESS_LOGS)).map(|(_, s)| s)),
             });
+        }
+        if let Some(audit) = &inventory.audit {
+            for (what, missing) in [
+                ("the audit key", audit.key.is_none()),
+                ("the audit bucket", audit.bucket.is_none()),
+                ("the access-log bucket", audit.access_log_bucket.is_none()),
+            ] {
+                if missing {
+                    inventory
+                        .uncovered
+                        .push(format!("{what} does not exist yet: it is not checked"));
+                }
+            }
         }
         inventory
     }
@@ -251,7 +270,7 @@ impl Inventory {
             entries: Vec::new(),
             accounts: Vec::new(),
             audit: None,
-            notes: Vec::new(),
+            uncovered: Vec::new(),
         }
     }
 

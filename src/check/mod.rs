@@ -87,15 +87,20 @@ pub struct Report {
     pub summary: Summary,
     /// Every property checked.
     pub properties: Vec<Property>,
-    /// What the check could not cover (accounts not read, policies unknown to lz).
+    /// What the check could not cover (accounts not read, resources not made yet): the check
+    /// does not pass while there is any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uncovered: Vec<String>,
+    /// Things to know (policies lz does not know, and how they were read).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 
 impl Report {
-    /// Whether every property holds (residual paths allowed: they are documented).
+    /// Whether every property holds (residual paths allowed: they are documented) and the
+    /// check covered everything.
     pub fn passed(&self) -> bool {
-        self.summary.fails == 0
+        self.summary.fails == 0 && self.uncovered.is_empty()
     }
 
     /// The properties that fail.
@@ -143,14 +148,14 @@ pub fn check_with(inventory: &Inventory, unknown: managed::Unknown) -> Report {
             Status::Fails => summary.fails += 1,
         }
     }
-    let mut notes = inventory.notes.clone();
-    notes.extend(compiler.unknown_notes());
+    let notes = compiler.unknown_notes();
     Report {
         format_version: FORMAT_VERSION.to_owned(),
         blueprint: inventory.blueprint.clone(),
         source: inventory.source.to_owned(),
         summary,
         properties,
+        uncovered: inventory.uncovered.clone(),
         notes,
     }
 }

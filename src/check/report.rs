@@ -5,13 +5,17 @@ use std::io::{self, Write};
 
 use super::{Property, Report, Status};
 
-/// `Check: 40 hold, 1 residual, 0 fail.`
+/// `Check: 40 hold, 1 residual, 0 fail.`, and what was not checked.
 pub fn summary_line(report: &Report) -> String {
     let s = report.summary;
-    format!(
+    let mut line = format!(
         "Check: {} hold, {} residual, {} fail.",
         s.holds, s.residual, s.fails
-    )
+    );
+    if !report.uncovered.is_empty() {
+        line.push_str(&format!(" {} not checked.", report.uncovered.len()));
+    }
+    line
 }
 
 /// The report for people. Accounts whose property came out the same share one entry.
@@ -49,6 +53,9 @@ pub fn write_human(report: &Report, mut out: impl Write) -> io::Result<()> {
     }
     for note in &report.notes {
         writeln!(out, "\nNote: {note}")?;
+    }
+    for gap in &report.uncovered {
+        writeln!(out, "\nNot checked: {gap}")?;
     }
     writeln!(out, "\n{}", summary_line(report))
 }

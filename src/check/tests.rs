@@ -75,7 +75,7 @@ fn inventory(accounts: Vec<AccountIam>) -> Inventory {
         entries: Vec::new(),
         accounts,
         audit: None,
-        notes: Vec::new(),
+        uncovered: Vec::new(),
     }
 }
 
@@ -609,5 +609,160 @@ fn accounts_alike_differ_when_the_groups_treat_them_differently() {
             .iter()
             .all(|(account, claim)| *account == first || !claim.contains("without MFA")),
         "{failing:#?}"
+    );
+}
+
+/// Passing a role to each compute service lz knows, with the actions that start that
+/// compute: found; without `iam:PassRole`, not.
+#[test]
+fn passing_a_role_to_each_compute_service_is_found() {
+    for (service, actions) in techniques::PASS_ROLE_TO_COMPUTE {
+        let mut granted: Vec<&str> = actions.to_vec();
+        granted.push("iam:PassRole");
+        let setup = |a: &mut AccountIam, service: &'static str| {
+            a.roles.push(role(
+                "svc-admin",
+                trusting_service(service),
+                &[managed::ADMINISTRATOR_ACCESS],
+            ))
+        };
+        let mut account = account_with(&allow(&granted, "*"), no_setup);
+        setup(&mut account, service);
+        let found = escalation::reach(&inventory(vec![]), &account, "role /attacker", false)
+            .unwrap_or_else(|| panic!("{service} {actions:?}: no path"));
+        assert!(
+            found[0].contains(&format!("passes role /svc-admin to {service}"))
+                || found[0].contains(&format!("passes role /app-admin to {service}")),
+            "{service}: {found:#?}"
+        );
+        let mut account = account_with(&allow(actions, "*"), no_setup);
+        setup(&mut account, service);
+        assert_eq!(
+            escalation::reach(&inventory(vec![]), &account, "role /attacker", false),
+            None,
+            "{service} without iam:PassRole"
+        );
+    }
+}
+
+/// A user that can add itself to an administrators' group.
+#[test]
+fn joining_an_administrators_group_is_found() {
+    let mut account = account_with(&allow(&["s3:GetObject"], "*"), no_setup);
+    account.roles.clear();
+    account.groups.push(GroupFacts {
+        name: "admins".to_owned(),
+        path: "/".to_owned(),
+        inline: Vec::new(),
+        managed: vec![managed::ADMINISTRATOR_ACCESS.to_owned()],
+    });
+    let user = |policy: &str| UserFacts {
+        name: "dev".to_owned(),
+        path: "/".to_owned(),
+        inline: vec![document(policy)],
+        managed: Vec::new(),
+        groups: Vec::new(),
+        boundary: None,
+    };
+    account.users = vec![user(&allow(
+        &["iam:AddUserToGroup"],
+        "arn:aws:iam::123456789012:group/admins",
+    ))];
+    let found = escalation::reach(&inventory(vec![]), &account, "user /dev", false).unwrap();
+    assert!(found[0].contains("iam:AddUserToGroup into"), "{found:#?}");
+    account.users = vec![user(&allow(&["iam:ListGroups"], "*"))];
+    assert_eq!(
+        escalation::reach(&inventory(vec![]), &account, "user /dev", false),
+        None
+    );
+}
+
+/// A principal whose boundary is a policy it may rewrite is not bounded.
+#[test]
+fn rewriting_ones_own_boundary_policy_is_found() {
+    let setup: Setup = |a| {
+        let arn = format!("arn:aws:iam::{ID}:policy/narrow");
+        a.roles[0]
+            .managed
+            .push(managed::ADMINISTRATOR_ACCESS.to_owned());
+        a.roles[0].boundary = Some(arn.clone());
+        a.policies
+            .insert(arn, document(&allow(&["iam:CreatePolicyVersion"], "*")));
+    };
+    let account = account_with(
+        &allow(
+            &["iam:CreatePolicyVersion"],
+            "arn:aws:iam::123456789012:policy/narrow",
+        ),
+        setup,
+    );
+    let found = escalation::reach(&inventory(vec![]), &account, "role /attacker", false).unwrap();
+    assert!(
+        found
+            .iter()
+            .any(|s| s.contains("after rewriting its boundary policy")),
+        "{found:#?}"
+    );
+    // The boundary does not let it rewrite the policy.
+    let narrow: Setup = |a| {
+        let arn = format!("arn:aws:iam::{ID}:policy/narrow");
+        a.roles[0]
+            .managed
+            .push(managed::ADMINISTRATOR_ACCESS.to_owned());
+        a.roles[0].boundary = Some(arn.clone());
+        a.policies
+            .insert(arn, document(&allow(&["iam:GetPolicy"], "*")));
+    };
+    let account = account_with(
+        &allow(
+            &["iam:CreatePolicyVersion"],
+            "arn:aws:iam::123456789012:policy/narrow",
+        ),
+        narrow,
+    );
+    assert_eq!(
+        escalation::reach(&inventory(vec![]), &account, "role /attacker", false),
+        None
+    );
+}
+
+/// Roles made under a fixed boundary are searched on: a boundary that leaves
+/// `ssm:SendCommand` open reaches the EC2 administrator role (residual); one that denies it,
+/// like `lz-boundary`, does not.
+#[test]
+fn roles_made_under_a_fixed_boundary_are_searched_on() {
+    let boundary = format!("arn:aws:iam::{ID}:policy/keeper-boundary");
+    let maker = format!(
+        r#"{{"Statement":[{{"Effect":"Allow","Action":["iam:CreateRole","iam:PutRolePolicy"],"Resource":"*","Condition":{{"StringEquals":{{"iam:PermissionsBoundary":"{boundary}"}}}}}},{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}}]}}"#
+    );
+    let with_boundary = |doc: String| {
+        let boundary = boundary.clone();
+        move |a: &mut AccountIam| {
+            a.policies.insert(boundary.clone(), document(&doc));
+        }
+    };
+    let mut open = account_with(&maker, no_setup);
+    with_boundary(allow(&["ssm:SendCommand"], "*"))(&mut open);
+    assert_eq!(
+        escalation::reach(&inventory(vec![]), &open, "role /attacker", false),
+        None,
+        "no strict path"
+    );
+    let found = escalation::reach(&inventory(vec![]), &open, "role /attacker", true).unwrap();
+    assert!(
+        found[0].contains("creates a role with boundary"),
+        "{found:#?}"
+    );
+    assert!(found[1].contains("ssm:SendCommand"), "{found:#?}");
+    let mut closed = account_with(&maker, no_setup);
+    let mut denied: Vec<&str> = techniques::existing_compute_actions().into_iter().collect();
+    denied.extend(["iam:*", "sts:AssumeRole"]);
+    with_boundary(format!(
+        r#"{{"Statement":[{{"Effect":"Allow","Action":"*","Resource":"*"}},{{"Effect":"Deny","Action":{},"Resource":"*"}}]}}"#,
+        serde_json::to_string(&denied).unwrap()
+    ))(&mut closed);
+    assert_eq!(
+        escalation::reach(&inventory(vec![]), &closed, "role /attacker", true),
+        None
     );
 }

@@ -24,6 +24,10 @@ pub struct Args {
     /// How many changes run at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     parallelism: u16,
+    /// With a saved plan: refuse it unless its digest is this one, the digest of the plan that
+    /// was reviewed (`lz plan --out` prints it).
+    #[arg(long, value_name = "sha256:…")]
+    expect_digest: Option<String>,
 }
 
 pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
@@ -35,8 +39,22 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
         if !plan.is_intact() {
             bail!(landing_zone::apply::ApplyError::EditedPlan);
         }
+        let digest = plan.digest.clone().unwrap_or_default();
+        if let Some(expected) = &args.expect_digest
+            && *expected != digest
+        {
+            bail!(
+                "the saved plan's digest is {digest}, not the reviewed {expected}; nothing was changed"
+            );
+        }
+        println!("Applying the saved plan {digest}.");
         Some(plan)
     } else {
+        if args.expect_digest.is_some() {
+            bail!(
+                "--expect-digest applies to a saved plan (lz apply PLAN.json), not to a blueprint"
+            );
+        }
         None
     };
     let blueprint = match &saved {

@@ -24,6 +24,22 @@ fn document(text: Option<&str>) -> PolicyDocument {
         .unwrap_or_else(|| PolicyDocument::new(Vec::new()))
 }
 
+/// Parses a document for `lz check`; one lz cannot read is taken to allow everything (to
+/// anyone, as a trust policy), so that the check never calls safe what it could not read.
+fn checked_document(text: Option<&str>) -> PolicyDocument {
+    match text.map(PolicyDocument::parse) {
+        Some(Ok(document)) => document,
+        _ => PolicyDocument::new(vec![
+            crate::policy::Statement::allow()
+                .principal(crate::policy::Principal::Any(
+                    crate::policy::AnyPrincipal::Everyone,
+                ))
+                .actions(["*"])
+                .resources(["*"]),
+        ]),
+    }
+}
+
 /// Reads account `account`'s IAM: the landing zone's roles and policies (its groups too when
 /// it is the security account) as addressed resources, and every principal, lz's or not, for
 /// `lz check`.
@@ -185,7 +201,7 @@ fn principals(
 ) -> AccountIam {
     let inline = |list: &[aws_sdk_iam::types::PolicyDetail]| {
         list.iter()
-            .map(|p| Arc::new(document(p.policy_document())))
+            .map(|p| Arc::new(checked_document(p.policy_document())))
             .collect::<Vec<_>>()
     };
     let managed = |list: &[aws_sdk_iam::types::AttachedPolicy]| {
@@ -205,7 +221,7 @@ fn principals(
             .map(|r| RoleFacts {
                 name: r.role_name().unwrap_or_default().to_owned(),
                 path: r.path().unwrap_or("/").to_owned(),
-                trust: Arc::new(document(r.assume_role_policy_document())),
+                trust: Arc::new(checked_document(r.assume_role_policy_document())),
                 inline: inline(r.role_policy_list()),
                 managed: managed(r.attached_managed_policies()),
                 boundary: boundary(r.permissions_boundary()),
@@ -242,7 +258,7 @@ fn principals(
                     .iter()
                     .find(|v| v.is_default_version())
                     .and_then(|v| v.document());
-                Some((p.arn()?.to_owned(), Arc::new(document(default))))
+                Some((p.arn()?.to_owned(), Arc::new(checked_document(default))))
             })
             .collect(),
     }

@@ -157,6 +157,24 @@ async fn an_edited_saved_plan_is_refused_with_no_write() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let original = std::fs::read_to_string(&saved).unwrap();
     assert!(original.contains("\"digest\": \"sha256:"));
+    // A pipeline that pins the reviewed digest refuses any other plan.
+    let out = lz(
+        &zone,
+        None,
+        &[
+            "apply",
+            saved.to_str().unwrap(),
+            "--auto-approve",
+            "--expect-digest",
+            "sha256:0000",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not the reviewed sha256:0000"),
+        "{}",
+        text(&out.stderr)
+    );
     let edited = original.replacen("\"team-lumo\"", "\"team-mallory\"", 1);
     assert_ne!(edited, original);
     std::fs::write(&saved, edited).unwrap();
