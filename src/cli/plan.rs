@@ -42,10 +42,7 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
             anyhow::Ok(actual)
         })?
     };
-    let plan = planned(&blueprint, &actual);
-    // The security properties of the organization this plan would leave.
-    let inventory = Inventory::after_apply(&blueprint, &actual);
-    let mut plan = plan;
+    let mut plan = planned(&blueprint, &actual);
     if args.json || args.out.is_some() {
         plan.seal();
     }
@@ -55,9 +52,8 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
     } else {
         let color = super::stdout_color();
         render::write_human(&plan, render::HumanOptions { color }, stdout)?;
-    }
-    let check = check::check(&inventory);
-    if !args.json {
+        // The security properties of the organization this plan would leave.
+        let check = check::check(&Inventory::after_apply(&blueprint, &actual));
         println!("{}", check_line(&check));
     }
     if !plan.conflicts.is_empty() {
