@@ -90,10 +90,13 @@ enum NodeKind {
 /// The tier entry points (the security account's groups), prepared once for every account.
 pub(super) struct Entries {
     nodes: Vec<(TierName, Node)>,
-    /// Per entry, the resource patterns of its policies: those naming an account by its id,
-    /// by id, and the others.
-    patterns: Vec<(HashMap<String, Vec<String>>, Vec<String>)>,
+    /// Per entry, the resource patterns of its policies.
+    patterns: Vec<Patterns>,
 }
+
+/// An entry's resource patterns, each with the statement it stands in: those naming an account
+/// by its id, by id, and the others.
+type Patterns = (HashMap<String, Vec<String>>, Vec<String>);
 
 pub(super) fn entries(inventory: &Inventory, resolver: &mut Resolver) -> Entries {
     let nodes = inventory
@@ -1163,15 +1166,16 @@ impl<'a> Graph<'a> {
                     None,
                 ) {
                     Some(format!(" after replacing its boundary ({put_boundary})"))
-                } else if let Some(arn) = to.boundary_arn.as_deref().filter(|arn| {
-                    self.policies.contains_key(*arn)
-                        && ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"]
-                            .iter()
-                            .any(|a| self.can(from, mfa, a, Some(arn), &[], None, None))
-                }) {
-                    Some(format!(" after rewriting its boundary policy {arn}"))
                 } else {
-                    None
+                    to.boundary_arn
+                        .as_deref()
+                        .filter(|arn| {
+                            self.policies.contains_key(*arn)
+                                && ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"]
+                                    .iter()
+                                    .any(|a| self.can(from, mfa, a, Some(arn), &[], None, None))
+                        })
+                        .map(|arn| format!(" after rewriting its boundary policy {arn}"))
                 }
             }
         }?;

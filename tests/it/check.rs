@@ -68,12 +68,13 @@ fn property<'a>(
         .unwrap_or_else(|| panic!("no property {account}/{tier}: {claim}"))
 }
 
-/// Applied, then an administrator role and a customer managed administrator policy made out of
-/// band: no path for keeper or watcher, the residual one for tinker. Then a role keeper may
-/// manage, made without the boundary by an administrator: keeper's path is found, exit 1.
+/// acme applied, then an administrator role and a customer managed administrator policy made
+/// out of band: no path for keeper or watcher, the residual one for tinker. Then a role keeper
+/// may manage, made without the boundary by an administrator: keeper's path is found, exit 1.
 #[tokio::test]
 async fn live_check_evaluates_what_lz_did_not_make() {
-    let zone = Zone::new(SMALL).await;
+    let acme = std::fs::read_to_string(crate::support::repo_path("blueprints/acme.yaml")).unwrap();
+    let zone = Zone::new(&acme).await;
     zone.apply().await;
     let iam = zone.iam_in("lumo-dev").await;
     admin_role(&iam, "app-admin", "/", "ec2.amazonaws.com").await;
@@ -97,9 +98,9 @@ async fn live_check_evaluates_what_lz_did_not_make() {
         .await
         .unwrap();
 
-    let dir = tempdir("check");
-    let file = blueprint_file(&dir);
-    let out = lz(&zone, None, &["check", &file, "--json"]);
+    let file = crate::support::repo_path("blueprints/acme.yaml");
+    let file = file.to_str().unwrap();
+    let out = lz(&zone, None, &["check", file, "--json"]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -109,6 +110,7 @@ async fn live_check_evaluates_what_lz_did_not_make() {
     );
     let report: Report = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report.source, "live");
+    assert!(report.uncovered.is_empty(), "{:?}", report.uncovered);
     for tier in ["keeper", "watcher"] {
         for account in ["lumo-dev", "lumo-prod"] {
             let p = property(&report, account, tier, "reaches no administrator");
@@ -125,7 +127,7 @@ async fn live_check_evaluates_what_lz_did_not_make() {
 
     // An administrator's mistake in keeper's own path: keeper can now take that role.
     admin_role(&iam, "deployer", "/keeper/", "ec2.amazonaws.com").await;
-    let out = lz(&zone, None, &["check", &file, "--json"]);
+    let out = lz(&zone, None, &["check", file, "--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let report: Report = serde_json::from_slice(&out.stdout).unwrap();
     let keeper = property(&report, "lumo-dev", "keeper", "reaches no administrator");
@@ -134,7 +136,7 @@ async fn live_check_evaluates_what_lz_did_not_make() {
         keeper.evidence[0].contains("rewrites the trust policy of role /keeper/deployer"),
         "{keeper:?}"
     );
-    let human = lz(&zone, None, &["check", &file]);
+    let human = lz(&zone, None, &["check", file]);
     assert!(
         text(&human.stdout).contains("✗ keeper"),
         "{}",
