@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use landing_zone::check::{self, Inventory};
 
 use super::Session;
@@ -27,14 +26,7 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
     let inventory = if args.assume_empty {
         Inventory::offline(&blueprint)
     } else {
-        session.block_on(async {
-            let aws = session.aws().await;
-            let actual = landing_zone::discover::discover(&aws, &blueprint)
-                .await
-                .context("cannot read the organization")?;
-            session.report(&aws);
-            anyhow::Ok(Inventory::live(&blueprint, &actual))
-        })?
+        Inventory::live(&blueprint, &session.discover(&blueprint)?)
     };
     let report = check::check(&inventory);
     let stdout = std::io::stdout().lock();

@@ -86,6 +86,23 @@ impl Session {
         }
     }
 
+    /// Reads the organization (never writing), on a runtime of its own; with `--stats`, prints
+    /// the requests that took.
+    pub fn discover(
+        &self,
+        blueprint: &landing_zone::Blueprint,
+    ) -> anyhow::Result<landing_zone::Actual> {
+        use anyhow::Context;
+        self.block_on(async {
+            let aws = self.aws().await;
+            let actual = landing_zone::discover::discover(&aws, blueprint)
+                .await
+                .context("cannot read the organization")?;
+            self.report(&aws);
+            anyhow::Ok(actual)
+        })
+    }
+
     /// With `--stats`, prints the requests sent.
     pub fn report(&self, aws: &landing_zone::aws::Aws) {
         let Some(log) = aws.requests() else { return };

@@ -33,14 +33,7 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
     let actual = if args.assume_empty {
         Actual::empty()
     } else {
-        session.block_on(async {
-            let aws = session.aws().await;
-            let actual = landing_zone::discover::discover(&aws, &blueprint)
-                .await
-                .context("cannot read the organization")?;
-            session.report(&aws);
-            anyhow::Ok(actual)
-        })?
+        session.discover(&blueprint)?
     };
     let mut plan = planned(&blueprint, &actual);
     if args.json || args.out.is_some() {
