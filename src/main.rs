@@ -21,6 +21,8 @@ fn main() -> ExitCode {
     cli::init_tracing(args.verbose);
     match cli::run(args) {
         Ok(code) => code,
+        // A reader that stopped reading (`lz plan ... | head`) is not an error.
+        Err(err) if cli::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             if !cli::already_reported(&err) {
                 eprintln!("error: {err:#}");

@@ -143,6 +143,15 @@ pub fn stdout_color() -> bool {
 #[error("{0}")]
 pub struct Reported(pub String);
 
+/// Whether the error is stdout's reader having gone away.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// Whether the error was already printed in full.
 pub fn already_reported(err: &anyhow::Error) -> bool {
     err.downcast_ref::<Reported>().is_some()

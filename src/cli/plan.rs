@@ -1,5 +1,6 @@
 //! `lz plan FILE`.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -39,15 +40,15 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
     if args.json || args.out.is_some() {
         plan.seal();
     }
-    let stdout = std::io::stdout().lock();
+    let mut stdout = std::io::stdout().lock();
     if args.json {
-        render::write_json(&plan, stdout)?;
+        render::write_json(&plan, &mut stdout)?;
     } else {
         let color = super::stdout_color();
-        render::write_human(&plan, render::HumanOptions { color }, stdout)?;
+        render::write_human(&plan, render::HumanOptions { color }, &mut stdout)?;
         // The security properties of the organization this plan would leave.
         let check = check::check(&Inventory::after_apply(&blueprint, &actual));
-        println!("{}", check_line(&check));
+        writeln!(stdout, "{}", check_line(&check))?;
     }
     if !plan.conflicts.is_empty() {
         anyhow::bail!(
@@ -64,11 +65,12 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
             .and_then(|file| render::write_json(&plan, file))
             .with_context(|| format!("cannot write the plan to {}", out.display()))?;
         if !args.json {
-            println!(
+            writeln!(
+                stdout,
                 "Saved the plan to {} ({}).",
                 out.display(),
                 plan.digest.as_deref().unwrap_or_default()
-            );
+            )?;
         }
     }
     Ok(if args.detailed_exitcode && plan.has_changes() {

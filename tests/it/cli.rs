@@ -160,3 +160,48 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// A reader that stops early (`lz plan ... | head -1`) is not an error. The outputs are far
+/// larger than a pipe's buffer, so lz is still writing when the pipe closes.
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempdir();
+    let blueprint = dir.join("large.yaml");
+    let mut yaml = String::from(
+        "version: 1\nname: large\nhome_region: eu-west-3\norganization: { email: \"aws+{account}@large.example\" }\n\
+         accounts: { security: { name: security }, log_archive: { name: log-archive } }\n\
+         environments: { dev: { ou: Dev }, prod: { ou: Prod } }\ncustomers:\n",
+    );
+    for n in 0..100 {
+        yaml.push_str(&format!("  c{n:03}: {{ environments: [dev, prod] }}\n"));
+    }
+    std::fs::write(&blueprint, yaml).unwrap();
+    let file = blueprint.to_str().unwrap();
+    for args in [
+        ["plan", file, "--assume-empty", "--json"],
+        ["check", file, "--assume-empty", "--json"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lz"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run lz");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty());
+        // The pipe is closed here, with most of the output unread.
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(text(&out.stderr), "", "{args:?}");
+    }
+}
