@@ -180,14 +180,6 @@ pub(super) struct Reach {
     pub steps: Vec<String>,
 }
 
-fn role_name(inventory: &Inventory, tier: TierName) -> String {
-    inventory
-        .tiers
-        .iter()
-        .find(|t| t.tier == tier)
-        .map_or_else(|| tier.default_role_name(), |t| t.role_name.clone())
-}
-
 /// Every principal of `account` with its policies resolved.
 pub(super) fn probes(
     inventory: &Inventory,
@@ -231,21 +223,17 @@ pub(super) fn account_properties(
             continue;
         };
         properties.extend(tier_properties(inventory, &mut graph, tier, index));
-    }
-    // Entering through each tier's group without MFA: no administrator may be reached.
-    for (tier, entry) in &entries.nodes {
-        if graph
-            .role_index(&role_name(inventory, *tier), &inventory.iam_path)
-            .is_none()
-        {
+        // Entering through the tier's group without MFA: no administrator may be reached.
+        let Some((_, entry)) = entries.nodes.iter().find(|(t, _)| *t == tier.tier) else {
             continue;
-        }
+        };
         let start = graph.add(entry.clone());
         let (status, evidence) = match graph.reach_admin(start, false, false) {
             Some(reach) => (Status::Fails, reach.steps),
             None => match graph.reach_admin(start, false, true) {
                 Some(reach)
-                    if Guarantee::of(*tier) == (Guarantee::NoAdministrator { residual: true }) =>
+                    if Guarantee::of(tier.tier)
+                        == (Guarantee::NoAdministrator { residual: true }) =>
                 {
                     (Status::Residual, reach.steps)
                 }
@@ -255,7 +243,7 @@ pub(super) fn account_properties(
         };
         properties.push(Property {
             account: String::new(),
-            tier: Some(*tier),
+            tier: Some(tier.tier),
             claim: "reaches no administrator when entered without MFA".to_owned(),
             status,
             evidence,
