@@ -47,6 +47,25 @@ pub enum Action {
     Delete,
 }
 
+impl Action {
+    /// The action's name, as in the JSON plan.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::NoOp => "no-op",
+            Action::Create => "create",
+            Action::Adopt => "adopt",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One attribute that differs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttributeChange {

@@ -22,7 +22,7 @@ use crate::discover::list_aliases;
 use crate::plan::{Action, Change};
 
 fn built<T>(result: Result<T, BuildError>) -> Result<T, StepError> {
-    result.map_err(|e| StepError::Precondition(format!("cannot build the request: {e}")))
+    Ok(result?)
 }
 
 fn touches(change: &Change, attribute: &str) -> bool {
@@ -31,10 +31,10 @@ fn touches(change: &Change, attribute: &str) -> bool {
 
 fn refuse_delete(change: &Change) -> Result<(), StepError> {
     if change.action == Action::Delete {
-        return Err(StepError::Unsupported(format!(
-            "{} is part of the audit log; lz never deletes it",
-            change.address
-        )));
+        return Err(StepError::NeverDeleted {
+            address: change.address.clone(),
+            why: "it is part of the audit log",
+        });
     }
     Ok(())
 }
@@ -47,7 +47,9 @@ async fn log_archive(
     let account = change
         .account
         .as_deref()
-        .ok_or_else(|| StepError::Precondition(format!("{} names no account", change.address)))?;
+        .ok_or_else(|| StepError::NoAccount {
+            address: change.address.clone(),
+        })?;
     live.member(aws, account).await
 }
 
@@ -61,10 +63,9 @@ pub(super) async fn key(aws: &Aws, live: &Live, change: &Change) -> Result<(), S
     let full = change.action == Action::Create;
     let key_id = match &change.id {
         Some(arn) => arn.clone(),
-        None => create_key(live, kms, spec).await?,
+        None => create_key(kms, spec).await?,
     };
     if change.id.is_none() {
-        live.write()?;
         let aliased = kms
             .create_alias()
             .alias_name(&spec.alias)
@@ -77,7 +78,6 @@ pub(super) async fn key(aws: &Aws, live: &Live, change: &Change) -> Result<(), S
         }
     }
     if full || touches(change, "rotation") {
-        live.write()?;
         kms.enable_key_rotation()
             .key_id(&key_id)
             .send()
@@ -85,7 +85,6 @@ pub(super) async fn key(aws: &Aws, live: &Live, change: &Change) -> Result<(), S
             .map_err(call("kms.EnableKeyRotation"))?;
     }
     if !full && touches(change, "policy") {
-        live.write()?;
         kms.put_key_policy()
             .key_id(&key_id)
             .policy_name("default")
@@ -95,7 +94,6 @@ pub(super) async fn key(aws: &Aws, live: &Live, change: &Change) -> Result<(), S
             .map_err(call("kms.PutKeyPolicy"))?;
     }
     if !full && touches(change, "description") {
-        live.write()?;
         kms.update_key_description()
             .key_id(&key_id)
             .description(&spec.description)
@@ -104,7 +102,6 @@ pub(super) async fn key(aws: &Aws, live: &Live, change: &Change) -> Result<(), S
             .map_err(call("kms.UpdateKeyDescription"))?;
     }
     if !full && touches(change, "tags") {
-        live.write()?;
         let tags = key_tags(spec)?;
         kms.tag_resource()
             .key_id(&key_id)
@@ -126,17 +123,12 @@ fn key_tags(spec: &KeySpec) -> Result<Vec<KmsTag>, StepError> {
 /// Creates the key, once. CreateKey has no idempotency token, so the SDK must not retry it (a
 /// lost answer would leave a second key); after a failure lz looks for the key by its tags
 /// before trying again.
-async fn create_key(
-    live: &Live,
-    kms: &aws_sdk_kms::Client,
-    spec: &KeySpec,
-) -> Result<String, StepError> {
+async fn create_key(kms: &aws_sdk_kms::Client, spec: &KeySpec) -> Result<String, StepError> {
     let mut pause = std::time::Duration::from_millis(200);
     for attempt in 1.. {
         if let Some(id) = orphan_key(kms, spec).await? {
             return Ok(id);
         }
-        live.write()?;
         let created = kms
             .create_key()
             .description(&spec.description)
@@ -153,12 +145,12 @@ async fn create_key(
             .await;
         match created {
             Ok(out) => {
-                return out
-                    .key_metadata()
-                    .map(|m| m.key_id().to_owned())
-                    .ok_or_else(|| {
-                        StepError::Precondition("CreateKey returned no key".to_owned())
-                    });
+                return out.key_metadata().map(|m| m.key_id().to_owned()).ok_or(
+                    StepError::IncompleteAnswer {
+                        operation: "kms.CreateKey",
+                        missing: "key",
+                    },
+                );
             }
             Err(e)
                 if !matches!(e, aws_sdk_kms::error::SdkError::ServiceError(_))
@@ -229,10 +221,9 @@ pub(super) async fn bucket(aws: &Aws, live: &Live, change: &Change) -> Result<()
         Ok(_) => true,
         Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => false,
         Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 403) => {
-            return Err(StepError::Precondition(format!(
-                "bucket name {} is taken by another AWS account; set audit_log.bucket_name",
-                spec.name
-            )));
+            return Err(StepError::BucketNameTaken {
+                bucket: spec.name.clone(),
+            });
         }
         Err(e) => return Err(call("s3.HeadBucket")(e).into()),
     };
@@ -240,7 +231,6 @@ pub(super) async fn bucket(aws: &Aws, live: &Live, change: &Change) -> Result<()
     // the plan: set it all.
     let full = change.action == Action::Create || !exists;
     if !exists {
-        live.write()?;
         let mut create = s3
             .create_bucket()
             .bucket(&spec.name)
@@ -260,7 +250,6 @@ pub(super) async fn bucket(aws: &Aws, live: &Live, change: &Change) -> Result<()
         }
     }
     if full || touches(change, "block_public_access") {
-        live.write()?;
         s3.put_public_access_block()
             .bucket(&spec.name)
             .public_access_block_configuration(
@@ -276,7 +265,6 @@ pub(super) async fn bucket(aws: &Aws, live: &Live, change: &Change) -> Result<()
             .map_err(call("s3.PutPublicAccessBlock"))?;
     }
     if full || touches(change, "object_ownership") {
-        live.write()?;
         s3.put_bucket_ownership_controls()
             .bucket(&spec.name)
             .ownership_controls(built(
@@ -293,10 +281,9 @@ pub(super) async fn bucket(aws: &Aws, live: &Live, change: &Change) -> Result<()
             .map_err(call("s3.PutBucketOwnershipControls"))?;
     }
     if full || touches(change, "encryption") {
-        put_encryption(live, s3, spec).await?;
+        put_encryption(s3, spec).await?;
     }
     if full || touches(change, "versioning") {
-        live.write()?;
         s3.put_bucket_versioning()
             .bucket(&spec.name)
             .versioning_configuration(
@@ -323,7 +310,6 @@ pub(super) async fn bucket(aws: &Aws, live: &Live, change: &Change) -> Result<()
                 )
                 .build(),
         )?;
-        live.write()?;
         s3.put_bucket_lifecycle_configuration()
             .bucket(&spec.name)
             .lifecycle_configuration(built(
@@ -336,7 +322,6 @@ pub(super) async fn bucket(aws: &Aws, live: &Live, change: &Change) -> Result<()
     if (full || touches(change, "object_lock"))
         && let Some(lock) = &spec.object_lock
     {
-        live.write()?;
         s3.put_object_lock_configuration()
             .bucket(&spec.name)
             .object_lock_configuration(
@@ -370,7 +355,6 @@ pub(super) async fn bucket(aws: &Aws, live: &Live, change: &Change) -> Result<()
                 .build(),
             None => BucketLoggingStatus::builder().build(),
         };
-        live.write()?;
         s3.put_bucket_logging()
             .bucket(&spec.name)
             .bucket_logging_status(status)
@@ -384,7 +368,6 @@ pub(super) async fn bucket(aws: &Aws, live: &Live, change: &Change) -> Result<()
             .iter()
             .map(|(k, v)| built(S3Tag::builder().key(k).value(v).build()))
             .collect::<Result<_, _>>()?;
-        live.write()?;
         s3.put_bucket_tagging()
             .bucket(&spec.name)
             .tagging(built(Tagging::builder().set_tag_set(Some(tags)).build())?)
@@ -394,7 +377,6 @@ pub(super) async fn bucket(aws: &Aws, live: &Live, change: &Change) -> Result<()
     }
     // Last: the policy denies what a misconfigured request would do, so set it once the rest is.
     if full || touches(change, "policy") {
-        live.write()?;
         s3.put_bucket_policy()
             .bucket(&spec.name)
             .policy(spec.policy.to_json())
@@ -405,11 +387,7 @@ pub(super) async fn bucket(aws: &Aws, live: &Live, change: &Change) -> Result<()
     Ok(())
 }
 
-async fn put_encryption(
-    live: &Live,
-    s3: &aws_sdk_s3::Client,
-    spec: &BucketSpec,
-) -> Result<(), StepError> {
+async fn put_encryption(s3: &aws_sdk_s3::Client, spec: &BucketSpec) -> Result<(), StepError> {
     let (default, bucket_key) = match &spec.encryption {
         Encryption::Kms { key } => (
             ServerSideEncryptionByDefault::builder()
@@ -429,7 +407,6 @@ async fn put_encryption(
         .apply_server_side_encryption_by_default(built(default)?)
         .bucket_key_enabled(bucket_key)
         .build();
-    live.write()?;
     s3.put_bucket_encryption()
         .bucket(&spec.name)
         .server_side_encryption_configuration(built(
@@ -468,7 +445,6 @@ pub(super) async fn trail(aws: &Aws, live: &Live, change: &Change) -> Result<(),
         "global_events",
     ];
     if !exists {
-        live.write()?;
         let tags = trail_tags(spec)?;
         let created = cloudtrail
             .create_trail()
@@ -490,7 +466,6 @@ pub(super) async fn trail(aws: &Aws, live: &Live, change: &Change) -> Result<(),
         }
     }
     if exists && (full || settings.iter().any(|s| touches(change, s))) {
-        live.write()?;
         cloudtrail
             .update_trail()
             .name(&spec.name)
@@ -505,7 +480,6 @@ pub(super) async fn trail(aws: &Aws, live: &Live, change: &Change) -> Result<(),
             .map_err(call("cloudtrail.UpdateTrail"))?;
     }
     if exists && (full || touches(change, "tags")) {
-        live.write()?;
         let tags = trail_tags(spec)?;
         cloudtrail
             .add_tags()
@@ -516,7 +490,6 @@ pub(super) async fn trail(aws: &Aws, live: &Live, change: &Change) -> Result<(),
             .map_err(call("cloudtrail.AddTags"))?;
     }
     if full || touches(change, "logging") {
-        live.write()?;
         if spec.logging {
             cloudtrail
                 .start_logging()
@@ -564,5 +537,8 @@ async fn trail_arn(
         .trail_list()
         .iter()
         .find_map(|t| t.trail_arn().map(str::to_owned))
-        .ok_or_else(|| StepError::Precondition(format!("trail {} does not exist", spec.name)))
+        .ok_or_else(|| StepError::NotFound {
+            what: "trail",
+            name: spec.name.clone(),
+        })
 }

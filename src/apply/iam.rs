@@ -95,7 +95,9 @@ fn account_of(change: &Change) -> Result<&str, StepError> {
     change
         .account
         .as_deref()
-        .ok_or_else(|| StepError::Precondition(format!("{} names no account", change.address)))
+        .ok_or_else(|| StepError::NoAccount {
+            address: change.address.clone(),
+        })
 }
 
 pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), StepError> {
@@ -105,7 +107,7 @@ pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), 
         let Some(Spec::IamRole(before)) = change.before.as_deref() else {
             return Ok(());
         };
-        return delete_role(live, iam, before).await;
+        return delete_role(iam, before).await;
     }
     let Some(Spec::IamRole(spec)) = change.after.as_deref() else {
         return Ok(());
@@ -123,7 +125,6 @@ pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), 
     // the plan, is brought in line in full, like a creation.
     let full = change.action == Action::Create || !exists;
     if !exists {
-        live.write()?;
         let created_role = iam
             .create_role()
             .role_name(&spec.name)
@@ -139,7 +140,6 @@ pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), 
     }
     if exists {
         if full || touches(change, "trust_policy") {
-            live.write()?;
             eventually("iam.UpdateAssumeRolePolicy", || {
                 iam.update_assume_role_policy()
                     .role_name(&spec.name)
@@ -149,7 +149,6 @@ pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), 
             .await?;
         }
         if full || touches(change, "max_session_secs") {
-            live.write()?;
             eventually("iam.UpdateRole", || {
                 iam.update_role()
                     .role_name(&spec.name)
@@ -159,7 +158,6 @@ pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), 
             .await?;
         }
         if full || touches(change, "permissions_boundary") {
-            live.write()?;
             match &spec.permissions_boundary {
                 Some(arn) => {
                     eventually("iam.PutRolePermissionsBoundary", || {
@@ -180,7 +178,6 @@ pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), 
             }
         }
         if full || touches(change, "tags") {
-            live.write()?;
             eventually("iam.TagRole", || {
                 iam.tag_role()
                     .role_name(&spec.name)
@@ -200,7 +197,6 @@ pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), 
             spec.managed_policies.difference(&had).collect()
         };
         for arn in attach {
-            live.write()?;
             eventually("iam.AttachRolePolicy", || {
                 iam.attach_role_policy()
                     .role_name(&spec.name)
@@ -210,7 +206,6 @@ pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), 
             .await?;
         }
         for arn in had.difference(&spec.managed_policies) {
-            live.write()?;
             gone_ok(
                 "iam.DetachRolePolicy",
                 iam.detach_role_policy()
@@ -229,7 +224,6 @@ pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), 
             if !full && had.get(name).is_some_and(|d| d.same_as(document)) {
                 continue;
             }
-            live.write()?;
             eventually("iam.PutRolePolicy", || {
                 iam.put_role_policy()
                     .role_name(&spec.name)
@@ -243,7 +237,6 @@ pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), 
             .keys()
             .filter(|n| !spec.inline_policies.contains_key(*n))
         {
-            live.write()?;
             gone_ok(
                 "iam.DeleteRolePolicy",
                 iam.delete_role_policy()
@@ -257,13 +250,8 @@ pub(super) async fn role(aws: &Aws, live: &Live, change: &Change) -> Result<(), 
     Ok(())
 }
 
-async fn delete_role(
-    live: &Live,
-    iam: &aws_sdk_iam::Client,
-    role: &RoleSpec,
-) -> Result<(), StepError> {
+async fn delete_role(iam: &aws_sdk_iam::Client, role: &RoleSpec) -> Result<(), StepError> {
     for arn in &role.managed_policies {
-        live.write()?;
         gone_ok(
             "iam.DetachRolePolicy",
             iam.detach_role_policy()
@@ -274,7 +262,6 @@ async fn delete_role(
         )?;
     }
     for name in role.inline_policies.keys() {
-        live.write()?;
         gone_ok(
             "iam.DeleteRolePolicy",
             iam.delete_role_policy()
@@ -284,7 +271,6 @@ async fn delete_role(
                 .await,
         )?;
     }
-    live.write()?;
     gone_ok(
         "iam.DeleteRole",
         iam.delete_role().role_name(&role.name).send().await,
@@ -302,8 +288,7 @@ pub(super) async fn policy(aws: &Aws, live: &Live, change: &Change) -> Result<()
             return Ok(());
         };
         let arn = format!("arn:aws:iam::{id}:policy{}{}", before.path, before.name);
-        prune_versions(live, iam, &arn, 0).await?;
-        live.write()?;
+        prune_versions(iam, &arn, 0).await?;
         gone_ok(
             "iam.DeletePolicy",
             iam.delete_policy().policy_arn(&arn).send().await,
@@ -321,7 +306,6 @@ pub(super) async fn policy(aws: &Aws, live: &Live, change: &Change) -> Result<()
     };
     let full = change.action == Action::Create;
     if !exists {
-        live.write()?;
         let result = iam
             .create_policy()
             .policy_name(&spec.name)
@@ -335,10 +319,9 @@ pub(super) async fn policy(aws: &Aws, live: &Live, change: &Change) -> Result<()
         }
     }
     if full || touches(change, "document") {
-        update_document(live, iam, &arn, &spec.document).await?;
+        update_document(iam, &arn, &spec.document).await?;
     }
     if full || touches(change, "tags") {
-        live.write()?;
         iam.tag_policy()
             .policy_arn(&arn)
             .set_tags(Some(tags(&spec.tags)))
@@ -351,13 +334,11 @@ pub(super) async fn policy(aws: &Aws, live: &Live, change: &Change) -> Result<()
 
 /// A managed policy keeps at most five versions: make room, then add the new default.
 async fn update_document(
-    live: &Live,
     iam: &aws_sdk_iam::Client,
     arn: &str,
     document: &PolicyDocument,
 ) -> Result<(), StepError> {
-    prune_versions(live, iam, arn, 4).await?;
-    live.write()?;
+    prune_versions(iam, arn, 4).await?;
     iam.create_policy_version()
         .policy_arn(arn)
         .policy_document(document.to_json())
@@ -370,7 +351,6 @@ async fn update_document(
 
 /// Deletes the oldest non-default versions until at most `keep` remain.
 async fn prune_versions(
-    live: &Live,
     iam: &aws_sdk_iam::Client,
     arn: &str,
     keep: usize,
@@ -389,7 +369,6 @@ async fn prune_versions(
     old.sort_by_key(|v| v.create_date().map(|d| d.secs()).unwrap_or_default());
     let excess = versions.versions().len().saturating_sub(keep);
     for version in old.into_iter().take(excess) {
-        live.write()?;
         gone_ok(
             "iam.DeletePolicyVersion",
             iam.delete_policy_version()
@@ -410,7 +389,6 @@ pub(super) async fn group(aws: &Aws, live: &Live, change: &Change) -> Result<(),
             return Ok(());
         };
         for name in before.inline_policies.keys() {
-            live.write()?;
             gone_ok(
                 "iam.DeleteGroupPolicy",
                 iam.delete_group_policy()
@@ -420,7 +398,6 @@ pub(super) async fn group(aws: &Aws, live: &Live, change: &Change) -> Result<(),
                     .await,
             )?;
         }
-        live.write()?;
         gone_ok(
             "iam.DeleteGroup",
             iam.delete_group().group_name(&before.name).send().await,
@@ -440,7 +417,6 @@ pub(super) async fn group(aws: &Aws, live: &Live, change: &Change) -> Result<(),
         Err(e) => return Err(call("iam.GetGroup")(e).into()),
     };
     if !exists {
-        live.write()?;
         let result = iam
             .create_group()
             .group_name(&spec.name)
@@ -450,7 +426,6 @@ pub(super) async fn group(aws: &Aws, live: &Live, change: &Change) -> Result<(),
         created(result, "iam.CreateGroup")?;
     }
     for (name, document) in &spec.inline_policies {
-        live.write()?;
         eventually("iam.PutGroupPolicy", || {
             iam.put_group_policy()
                 .group_name(&spec.name)
@@ -466,7 +441,6 @@ pub(super) async fn group(aws: &Aws, live: &Live, change: &Change) -> Result<(),
             .keys()
             .filter(|n| !spec.inline_policies.contains_key(*n))
         {
-            live.write()?;
             gone_ok(
                 "iam.DeleteGroupPolicy",
                 iam.delete_group_policy()

@@ -13,12 +13,12 @@ mod iam;
 mod organizations;
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::{StreamExt, stream};
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 use crate::actual::Actual;
 use crate::aws::{AssumeError, Aws, CallError, Member};
@@ -39,9 +39,6 @@ pub struct ApplyOptions {
     pub max_rounds: usize,
     /// How account creations are polled.
     pub polling: Polling,
-    /// Stop, as if the process had died, after this many write requests. For tests of what a
-    /// crash leaves behind; `None` in normal use.
-    pub stop_after_writes: Option<usize>,
     /// Called as apply progresses.
     pub on_event: Option<EventHandler>,
 }
@@ -52,7 +49,6 @@ impl Default for ApplyOptions {
             parallelism: 4,
             max_rounds: 4,
             polling: Polling::default(),
-            stop_after_writes: None,
             on_event: None,
         }
     }
@@ -64,7 +60,6 @@ impl std::fmt::Debug for ApplyOptions {
             .field("parallelism", &self.parallelism)
             .field("max_rounds", &self.max_rounds)
             .field("polling", &self.polling)
-            .field("stop_after_writes", &self.stop_after_writes)
             .finish_non_exhaustive()
     }
 }
@@ -185,7 +180,7 @@ pub enum ApplyError {
     )]
     NoConfiguration,
     /// A change failed.
-    #[error("{address}: {action:?} failed")]
+    #[error("{address}: {action} failed")]
     Step {
         /// The resource.
         address: Address,
@@ -195,7 +190,7 @@ pub enum ApplyError {
         #[source]
         source: StepError,
     },
-    /// Stopped by [`ApplyOptions::stop_after_writes`].
+    /// Stopped by the test hook [`Aws::stop_after_writes`], as if the process had died.
     #[error("stopped after {0} write request(s), as asked")]
     Interrupted(usize),
 }
@@ -205,10 +200,13 @@ pub enum ApplyError {
 pub enum StepError {
     /// An AWS call failed.
     #[error(transparent)]
-    Aws(#[from] CallError),
+    Aws(CallError),
     /// The access role could not be assumed in the account.
     #[error(transparent)]
     Assume(#[from] AssumeError),
+    /// The SDK refused to build a request from the values given.
+    #[error("cannot build the request")]
+    Request(#[from] aws_sdk_s3::error::BuildError),
     /// AWS could not create an account.
     #[error("AWS could not create account `{account}`: {reason}")]
     AccountCreationFailed {
@@ -229,15 +227,75 @@ pub enum StepError {
         /// How long apply waited.
         waited: Duration,
     },
-    /// What the change needs is not so in AWS any more.
-    #[error("{0}")]
-    Precondition(String),
-    /// lz cannot make this change; a person must.
-    #[error("{0}")]
-    Unsupported(String),
-    /// Stopped on purpose (see [`ApplyOptions::stop_after_writes`]).
-    #[error("interrupted")]
-    Interrupted,
+    /// A resource in an account, planned without naming the account.
+    #[error("{address} names no account")]
+    NoAccount {
+        /// The resource.
+        address: Address,
+    },
+    /// The account a change needs does not exist (yet).
+    #[error("account {account} does not exist yet")]
+    AccountMissing {
+        /// The account's name.
+        account: String,
+    },
+    /// Something the change needs is not in AWS (any more).
+    #[error("{what} {name} does not exist")]
+    NotFound {
+        /// What kind of thing, such as `organizational unit`.
+        what: &'static str,
+        /// Its name.
+        name: String,
+    },
+    /// AWS answered a call without what the answer must hold.
+    #[error("{operation} returned no {missing}")]
+    IncompleteAnswer {
+        /// `Service.Operation`.
+        operation: &'static str,
+        /// What was missing, such as `request id`.
+        missing: &'static str,
+    },
+    /// An organizational unit planned for deletion holds accounts or units again.
+    #[error("organizational unit {name} is not empty any more; it is kept")]
+    NotEmpty {
+        /// The unit's name.
+        name: String,
+    },
+    /// The audit bucket's name belongs to another AWS account.
+    #[error("bucket name {bucket} is taken by another AWS account; set audit_log.bucket_name")]
+    BucketNameTaken {
+        /// The bucket's name.
+        bucket: String,
+    },
+    /// A deletion lz never makes.
+    #[error("lz never deletes {address}: {why}")]
+    NeverDeleted {
+        /// The resource.
+        address: Address,
+        /// Why.
+        why: &'static str,
+    },
+    /// The organization lacks all features, which only a person can turn on.
+    #[error(
+        "the organization's feature set is not {want}: enabling all features needs every member account to accept a handshake; start it in the AWS Organizations console, then run lz again"
+    )]
+    FeatureSet {
+        /// The feature set wanted.
+        want: String,
+    },
+    /// A write refused by the write budget ([`Aws::stop_after_writes`]), after this many.
+    #[error("interrupted after {0} write request(s)")]
+    Interrupted(usize),
+}
+
+impl From<CallError> for StepError {
+    /// A call refused by the write budget is an interruption, not a failure of AWS.
+    fn from(error: CallError) -> StepError {
+        match crate::aws::is_budget_spent(&error) {
+            Some(limit) => StepError::Interrupted(limit),
+            None => StepError::Aws(error),
+        }
+    }
 }
 
 /// What steps share within one apply: ids learned on the way, and the write budget.
@@ -245,8 +303,6 @@ pub(crate) struct Live {
     root_id: Mutex<Option<String>>,
     ou_ids: Mutex<HashMap<String, String>>,
     account_ids: Mutex<HashMap<String, String>>,
-    writes: AtomicUsize,
-    stop_after: Option<usize>,
     account_creations: Semaphore,
     access_role: String,
     home_region: String,
@@ -262,8 +318,6 @@ impl Live {
             root_id: Mutex::new(None),
             ou_ids: Mutex::new(HashMap::new()),
             account_ids: Mutex::new(HashMap::new()),
-            writes: AtomicUsize::new(0),
-            stop_after: options.stop_after_writes,
             account_creations: Semaphore::new(CONCURRENT_ACCOUNT_CREATIONS),
             access_role: blueprint.organization.access_role.clone(),
             home_region: blueprint.home_region.clone(),
@@ -296,7 +350,9 @@ impl Live {
             .expect("not poisoned")
             .get(name)
             .cloned()
-            .ok_or_else(|| StepError::Precondition(format!("account {name} does not exist yet")))
+            .ok_or_else(|| StepError::AccountMissing {
+                account: name.to_owned(),
+            })
     }
 
     /// Clients acting in the blueprint's account `name`.
@@ -315,15 +371,6 @@ impl Live {
     /// The role CreateAccount makes in new accounts, and lz assumes in them.
     pub(crate) fn access_role(&self) -> &str {
         &self.access_role
-    }
-
-    /// Counts a write about to be sent; refuses once the test budget is spent.
-    pub(crate) fn write(&self) -> Result<(), StepError> {
-        let n = self.writes.fetch_add(1, Ordering::SeqCst);
-        match self.stop_after {
-            Some(limit) if n >= limit => Err(StepError::Interrupted),
-            _ => Ok(()),
-        }
     }
 
     pub(crate) fn event(&self, event: Event) {
@@ -395,6 +442,7 @@ pub async fn apply(
             .filter(|c| allowed.as_ref().is_none_or(|a| a.contains(&c.address)))
             .collect();
         if steps.is_empty() {
+            tracing::info!(round, "nothing left to change");
             return Ok(ApplyReport {
                 applied,
                 rounds,
@@ -402,6 +450,7 @@ pub async fn apply(
             });
         }
         rounds = round;
+        tracing::info!(round, changes = steps.len(), "round begins");
         live.learn(&actual);
         live.event(Event::Round {
             number: round,
@@ -413,6 +462,13 @@ pub async fn apply(
         }
     }
     let actual = discover(aws, blueprint).await?;
+    if let Some(log) = aws.requests() {
+        tracing::info!(
+            requests = log.total(),
+            writes = log.writes().values().sum::<usize>(),
+            "apply finished"
+        );
+    }
     Ok(ApplyReport {
         applied,
         rounds,
@@ -471,20 +527,35 @@ async fn run_round(
         if batch.is_empty() {
             continue;
         }
+        tracing::info!(wave = w, changes = batch.len(), "wave begins");
         let results: Vec<(Address, Action, Result<(), StepError>)> = stream::iter(batch)
-            .map(|change| async move {
-                live.event(Event::Started {
-                    address: change.address.clone(),
-                    action: change.action,
-                });
-                let result = step(aws, live, change).await;
-                if result.is_ok() {
-                    live.event(Event::Finished {
+            .map(|change| {
+                let span = tracing::info_span!(
+                    "change",
+                    address = %change.address,
+                    action = %change.action,
+                    account = change.account.as_deref().unwrap_or("management"),
+                );
+                async move {
+                    live.event(Event::Started {
                         address: change.address.clone(),
                         action: change.action,
                     });
+                    tracing::debug!("started");
+                    let result = step(aws, live, change).await;
+                    match &result {
+                        Ok(()) => {
+                            tracing::info!("done");
+                            live.event(Event::Finished {
+                                address: change.address.clone(),
+                                action: change.action,
+                            });
+                        }
+                        Err(e) => tracing::warn!(error = %crate::discover::chain(e), "failed"),
+                    }
+                    (change.address.clone(), change.action, result)
                 }
-                (change.address.clone(), change.action, result)
+                .instrument(span)
             })
             .buffer_unordered(live.options.parallelism.max(1))
             .collect()
@@ -496,12 +567,8 @@ async fn run_round(
                     done += 1;
                     applied.push((address, action));
                 }
-                Err(StepError::Interrupted) => {
-                    failure.get_or_insert(ApplyError::Interrupted(
-                        live.writes
-                            .load(Ordering::SeqCst)
-                            .min(live.stop_after.unwrap_or(0)),
-                    ));
+                Err(StepError::Interrupted(writes)) => {
+                    failure.get_or_insert(ApplyError::Interrupted(writes));
                 }
                 Err(source) => {
                     failure.get_or_insert(ApplyError::Step {

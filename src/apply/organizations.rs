@@ -41,9 +41,10 @@ fn changed(change: &Change, attribute: &str) -> bool {
 
 pub(super) async fn organization(aws: &Aws, live: &Live, change: &Change) -> Result<(), StepError> {
     let Some(Spec::Organization(spec)) = change.after.as_deref() else {
-        return Err(StepError::Unsupported(
-            "the organization is never deleted".to_owned(),
-        ));
+        return Err(StepError::NeverDeleted {
+            address: change.address.clone(),
+            why: "it holds every account",
+        });
     };
     let org = &aws.organizations;
     if change.action == Action::Create {
@@ -58,7 +59,6 @@ pub(super) async fn organization(aws: &Aws, live: &Live, change: &Change) -> Res
             Err(e) => return Err(call("organizations.DescribeOrganization")(e).into()),
         };
         if !exists {
-            live.write()?;
             // A retry of a create that went through answers "already in an organization".
             already(
                 "organizations.CreateOrganization",
@@ -71,25 +71,23 @@ pub(super) async fn organization(aws: &Aws, live: &Live, change: &Change) -> Res
         }
         root_id(aws, live).await?;
     } else if changed(change, "feature_set") {
-        return Err(StepError::Unsupported(format!(
-            "the organization's feature set is not {}: enabling all features needs every member account to accept a handshake; start it in the AWS Organizations console, then run lz again",
-            spec.feature_set
-        )));
+        return Err(StepError::FeatureSet {
+            want: spec.feature_set.clone(),
+        });
     }
     if changed(change, "trusted_services") {
-        enable_services(aws, live, spec).await?;
+        enable_services(aws, spec).await?;
     }
     Ok(())
 }
 
-async fn enable_services(aws: &Aws, live: &Live, spec: &OrganizationSpec) -> Result<(), StepError> {
+async fn enable_services(aws: &Aws, spec: &OrganizationSpec) -> Result<(), StepError> {
     let enabled = list_trusted_services(&aws.organizations).await?;
     for service in spec
         .trusted_services
         .iter()
         .filter(|s| !enabled.contains(*s))
     {
-        live.write()?;
         aws.organizations
             .enable_aws_service_access()
             .service_principal(service)
@@ -107,7 +105,10 @@ async fn root_id(aws: &Aws, live: &Live) -> Result<String, StepError> {
     }
     let id = list_root(&aws.organizations)
         .await?
-        .ok_or_else(|| StepError::Precondition("the organization has no root".to_owned()))?;
+        .ok_or(StepError::IncompleteAnswer {
+            operation: "organizations.ListRoots",
+            missing: "root",
+        })?;
     *live.root_id.lock().expect("not poisoned") = Some(id.clone());
     Ok(id)
 }
@@ -151,7 +152,6 @@ pub(super) async fn organizational_unit(
     match ou_id(aws, live, name).await? {
         None => {
             let root = root_id(aws, live).await?;
-            live.write()?;
             let created = org
                 .create_organizational_unit()
                 .parent_id(root)
@@ -170,10 +170,12 @@ pub(super) async fn organizational_unit(
                 }
                 // A retry of a create that went through: the OU is there; make its tags right.
                 Err(e) if e.code() == Some("DuplicateOrganizationalUnitException") => {
-                    let id = ou_id(aws, live, name).await?.ok_or_else(|| {
-                        StepError::Precondition(format!("organizational unit {name} vanished"))
-                    })?;
-                    live.write()?;
+                    let id = ou_id(aws, live, name)
+                        .await?
+                        .ok_or_else(|| StepError::NotFound {
+                            what: "organizational unit",
+                            name: name.clone(),
+                        })?;
                     org.tag_resource()
                         .resource_id(id)
                         .set_tags(Some(tags(want)))
@@ -186,7 +188,6 @@ pub(super) async fn organizational_unit(
         }
         Some(id) => {
             // Found (created by an earlier, interrupted run, or adopted): make its tags right.
-            live.write()?;
             org.tag_resource()
                 .resource_id(id)
                 .set_tags(Some(tags(want)))
@@ -214,11 +215,10 @@ async fn delete_ou(aws: &Aws, live: &Live, name: &str, id: Option<&str>) -> Resu
         .await
         .map_err(call("organizations.ListOrganizationalUnitsForParent"))?;
     if !accounts.accounts().is_empty() || !children.organizational_units().is_empty() {
-        return Err(StepError::Precondition(format!(
-            "organizational unit {name} is not empty any more; it is kept"
-        )));
+        return Err(StepError::NotEmpty {
+            name: name.to_owned(),
+        });
     }
-    live.write()?;
     org.delete_organizational_unit()
         .organizational_unit_id(id)
         .send()
@@ -230,9 +230,10 @@ async fn delete_ou(aws: &Aws, live: &Live, name: &str, id: Option<&str>) -> Resu
 
 pub(super) async fn account(aws: &Aws, live: &Live, change: &Change) -> Result<(), StepError> {
     let Some(Spec::Account(spec)) = change.after.as_deref() else {
-        return Err(StepError::Unsupported(
-            "lz never closes an account".to_owned(),
-        ));
+        return Err(StepError::NeverDeleted {
+            address: change.address.clone(),
+            why: "lz never closes an account",
+        });
     };
     let id = match &change.id {
         Some(id) => id.clone(),
@@ -250,7 +251,6 @@ pub(super) async fn account(aws: &Aws, live: &Live, change: &Change) -> Result<(
         move_account(aws, live, &id, spec).await?;
     }
     if change.action != Action::Create && changed(change, "tags") {
-        live.write()?;
         aws.organizations
             .tag_resource()
             .resource_id(&id)
@@ -273,7 +273,7 @@ async fn create_account(
         .account_creations
         .acquire()
         .await
-        .map_err(|_| StepError::Interrupted)?;
+        .expect("the semaphore is never closed");
     let request = match &change.creating {
         Some(request) => request.clone(),
         None => request_account(aws, live, spec).await?,
@@ -292,7 +292,6 @@ async fn request_account(aws: &Aws, live: &Live, spec: &AccountSpec) -> Result<S
         if let Some(request) = requested(aws, spec).await? {
             return Ok(request);
         }
-        live.write()?;
         let created = aws
             .organizations
             .create_account()
@@ -309,9 +308,12 @@ async fn request_account(aws: &Aws, live: &Live, spec: &AccountSpec) -> Result<S
             .await;
         match created {
             Ok(out) => {
-                return out.create_account_status.and_then(|s| s.id).ok_or_else(|| {
-                    StepError::Precondition("CreateAccount returned no request id".to_owned())
-                });
+                return out.create_account_status.and_then(|s| s.id).ok_or(
+                    StepError::IncompleteAnswer {
+                        operation: "organizations.CreateAccount",
+                        missing: "request id",
+                    },
+                );
             }
             Err(e) if transient(&e) && attempt < crate::aws::MAX_ATTEMPTS => {
                 tokio::time::sleep(pause).await;
@@ -417,12 +419,13 @@ async fn wait_for_account(
             });
         match status.state() {
             Some(CreateAccountState::Succeeded) => {
-                return status.account_id().map(str::to_owned).ok_or_else(|| {
-                    StepError::Precondition(format!(
-                        "account {} was created without an id",
-                        spec.name
-                    ))
-                });
+                return status
+                    .account_id()
+                    .map(str::to_owned)
+                    .ok_or(StepError::IncompleteAnswer {
+                        operation: "organizations.DescribeCreateAccountStatus",
+                        missing: "account id",
+                    });
             }
             Some(CreateAccountState::Failed) => {
                 return Err(StepError::AccountCreationFailed {
@@ -463,9 +466,12 @@ async fn move_account(
     let destination = if spec.ou == ROOT {
         root_id(aws, live).await?
     } else {
-        ou_id(aws, live, &spec.ou).await?.ok_or_else(|| {
-            StepError::Precondition(format!("organizational unit {} does not exist", spec.ou))
-        })?
+        ou_id(aws, live, &spec.ou)
+            .await?
+            .ok_or_else(|| StepError::NotFound {
+                what: "organizational unit",
+                name: spec.ou.clone(),
+            })?
     };
     let parents = org
         .list_parents()
@@ -484,15 +490,14 @@ async fn move_account(
         })
         .and_then(|p| p.id())
     else {
-        return Err(StepError::Precondition(format!(
-            "account {} has no parent",
-            spec.name
-        )));
+        return Err(StepError::IncompleteAnswer {
+            operation: "organizations.ListParents",
+            missing: "parent",
+        });
     };
     if source == destination {
         return Ok(());
     }
-    live.write()?;
     let moved = org
         .move_account()
         .account_id(id)

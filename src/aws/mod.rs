@@ -5,6 +5,7 @@
 //! retry with a higher ceiling than its default, since AWS Organizations throttles readily;
 //! lz adds no retry loop of its own around what the SDK retries.
 
+mod budget;
 mod requests;
 
 use std::collections::HashMap;
@@ -15,7 +16,29 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use tokio::sync::Mutex;
 
+pub use budget::BudgetSpent;
+use budget::WriteBudget;
+pub(crate) use budget::is_budget_spent;
 pub use requests::{RequestLog, is_write};
+
+/// A client of SDK crate `$krate` from `$config`, with lz's interceptors (`$log`, `$budget`);
+/// `$more` adjusts the builder further.
+macro_rules! client {
+    ($log:expr, $budget:expr, $krate:ident, $config:expr) => {
+        client!($log, $budget, $krate, $config, |builder| builder)
+    };
+    ($log:expr, $budget:expr, $krate:ident, $config:expr, $more:expr) => {{
+        let mut builder = $krate::config::Builder::from($config);
+        if let Some(log) = $log {
+            builder = builder.interceptor(log.clone());
+        }
+        if let Some(budget) = $budget {
+            builder = builder.interceptor(budget.clone());
+        }
+        let more: fn($krate::config::Builder) -> $krate::config::Builder = $more;
+        $krate::Client::from_conf(more(builder).build())
+    }};
+}
 
 /// How many times the SDK tries a request before giving up (the SDK's default is 3).
 pub const MAX_ATTEMPTS: u32 = 6;
@@ -25,6 +48,7 @@ pub const MAX_ATTEMPTS: u32 = 6;
 pub struct Aws {
     config: SdkConfig,
     log: Option<RequestLog>,
+    budget: Option<WriteBudget>,
     pub(crate) organizations: aws_sdk_organizations::Client,
     pub(crate) sts: aws_sdk_sts::Client,
     members: Arc<Mutex<HashMap<String, Arc<Member>>>>,
@@ -65,25 +89,28 @@ impl Aws {
 
     /// Clients from a configuration the caller built; with a log, every request is counted.
     pub fn new(config: SdkConfig, log: Option<RequestLog>) -> Aws {
-        let organizations = {
-            let mut builder = aws_sdk_organizations::config::Builder::from(&config);
-            if let Some(log) = &log {
-                builder = builder.interceptor(log.clone());
-            }
-            aws_sdk_organizations::Client::from_conf(builder.build())
-        };
-        let sts = {
-            let mut builder = aws_sdk_sts::config::Builder::from(&config);
-            if let Some(log) = &log {
-                builder = builder.interceptor(log.clone());
-            }
-            aws_sdk_sts::Client::from_conf(builder.build())
-        };
+        Aws::build(config, log, None)
+    }
+
+    /// The same clients, refusing every write request after the first `writes`: apply then
+    /// stops with [`crate::apply::ApplyError::Interrupted`], as if the process had died there.
+    /// For tests of what a crash leaves behind.
+    #[doc(hidden)]
+    pub fn stop_after_writes(&self, writes: usize) -> Aws {
+        Aws::build(
+            self.config.clone(),
+            self.log.clone(),
+            Some(WriteBudget::new(writes)),
+        )
+    }
+
+    fn build(config: SdkConfig, log: Option<RequestLog>, budget: Option<WriteBudget>) -> Aws {
         Aws {
+            organizations: client!(&log, &budget, aws_sdk_organizations, &config),
+            sts: client!(&log, &budget, aws_sdk_sts, &config),
             config,
             log,
-            organizations,
-            sts,
+            budget,
             members: Arc::default(),
         }
     }
@@ -91,11 +118,7 @@ impl Aws {
     /// CloudTrail in the management account, in `region` (the blueprint's home region).
     pub(crate) fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
         let config = self.in_region(&self.config, region);
-        let mut builder = aws_sdk_cloudtrail::config::Builder::from(&config);
-        if let Some(log) = &self.log {
-            builder = builder.interceptor(log.clone());
-        }
-        aws_sdk_cloudtrail::Client::from_conf(builder.build())
+        client!(&self.log, &self.budget, aws_sdk_cloudtrail, &config)
     }
 
     fn in_region(&self, config: &SdkConfig, region: &str) -> SdkConfig {
@@ -106,29 +129,16 @@ impl Aws {
     }
 
     fn clients(&self, config: &SdkConfig) -> Member {
-        macro_rules! client {
-            ($krate:ident) => {{
-                let mut builder = $krate::config::Builder::from(config);
-                if let Some(log) = &self.log {
-                    builder = builder.interceptor(log.clone());
-                }
-                $krate::Client::from_conf(builder.build())
-            }};
-        }
         Member {
-            iam: client!(aws_sdk_iam),
-            kms: client!(aws_sdk_kms),
-            s3: {
-                let mut builder = aws_sdk_s3::config::Builder::from(config);
-                if let Some(log) = &self.log {
-                    builder = builder.interceptor(log.clone());
-                }
+            iam: client!(&self.log, &self.budget, aws_sdk_iam, config),
+            kms: client!(&self.log, &self.budget, aws_sdk_kms, config),
+            s3: if config.endpoint_url().is_some() {
                 // With a custom endpoint (an emulator), bucket names go in the path, not the
                 // host name, which a local endpoint cannot resolve.
-                if config.endpoint_url().is_some() {
-                    builder = builder.force_path_style(true);
-                }
-                aws_sdk_s3::Client::from_conf(builder.build())
+                client!(&self.log, &self.budget, aws_sdk_s3, config, |b| b
+                    .force_path_style(true))
+            } else {
+                client!(&self.log, &self.budget, aws_sdk_s3, config)
             },
         }
     }

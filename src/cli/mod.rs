@@ -17,7 +17,8 @@ use clap::{Parser, Subcommand};
 pub struct Args {
     #[command(subcommand)]
     command: Command,
-    /// More logging on stderr (-v info, -vv debug); `RUST_LOG` overrides.
+    /// More logging on stderr: -v lz's progress and the SDK's warnings, -vv debug, -vvv the
+    /// SDK's debug too; `RUST_LOG` overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Print the AWS requests sent, by operation, on stderr when done.
@@ -121,8 +122,10 @@ pub fn init_tracing(verbose: u8) {
     // next to the one error lz reports with its causes.
     let default = match verbose {
         0 => "error,landing_zone=warn,lz=warn",
-        1 => "landing_zone=info,lz=info",
-        _ => "landing_zone=debug,lz=debug",
+        // lz's progress, and the SDK's warnings (retries, credentials) with it.
+        1 => "warn,landing_zone=info,lz=info",
+        2 => "info,landing_zone=debug,lz=debug",
+        _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

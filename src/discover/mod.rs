@@ -53,6 +53,7 @@ const ACCOUNTS_IN_FLIGHT: usize = 8;
 /// organization from the management account, then each existing account of the blueprint
 /// through its access role, several at a time. An account whose role cannot be assumed is
 /// recorded as unreadable, and the others are still read.
+#[tracing::instrument(skip_all, fields(blueprint = %blueprint.name))]
 pub async fn discover(aws: &Aws, blueprint: &Blueprint) -> Result<Actual, DiscoverError> {
     let inventory = read_inventory(aws, blueprint).await?;
     let mut actual = identify(&inventory, blueprint);
@@ -63,6 +64,7 @@ pub async fn discover(aws: &Aws, blueprint: &Blueprint) -> Result<Actual, Discov
     let log_archive = &blueprint.accounts.log_archive.name;
     let reads: Vec<_> = futures::stream::iter(known.account_ids.iter())
         .map(|(name, id)| async move {
+            tracing::debug!(account = %name, id = %id, "reading account");
             let member = match aws.member(name, id, role, &blueprint.home_region).await {
                 Ok(member) => member,
                 Err(e) => return (name, Err(Unreadable::Assume(e))),
@@ -90,9 +92,11 @@ pub async fn discover(aws: &Aws, blueprint: &Blueprint) -> Result<Actual, Discov
                 actual.iam.insert(name.clone(), principals);
             }
             Err(Unreadable::Assume(e)) => {
+                tracing::warn!(account = %name, error = %chain(&e), "account unreadable");
                 actual.unreadable.insert(name.clone(), chain(&e));
             }
             Err(Unreadable::Read(e)) => {
+                tracing::warn!(account = %name, error = %chain(&e), "account unreadable");
                 actual.unreadable.insert(name.clone(), chain(&e));
             }
         }
@@ -102,6 +106,12 @@ pub async fn discover(aws: &Aws, blueprint: &Blueprint) -> Result<Actual, Discov
     {
         actual.resources.insert(address, trail);
     }
+    tracing::info!(
+        resources = actual.resources.len(),
+        unmanaged_accounts = actual.unmanaged_accounts.len(),
+        unreadable = actual.unreadable.len(),
+        "organization read"
+    );
     Ok(actual)
 }
 

@@ -205,3 +205,40 @@ fn a_reader_that_stops_early_is_not_an_error() {
         assert_eq!(text(&out.stderr), "", "{args:?}");
     }
 }
+
+/// The JSON plans of the shipped blueprints against an empty organization, byte for byte: a
+/// refactoring must not change what lz plans. When a change to the plan is meant, regenerate
+/// them with `LZ_UPDATE_GOLDEN=1 cargo test --test it golden` and review the diff.
+#[test]
+fn golden_plans_of_the_shipped_blueprints_are_unchanged() {
+    for name in ["acme", "northwind"] {
+        let blueprint = repo_path(&format!("blueprints/{name}.yaml"));
+        let golden = repo_path(&format!("tests/golden/{name}.plan.json"));
+        let out = lz(&[
+            "plan",
+            blueprint.to_str().unwrap(),
+            "--assume-empty",
+            "--json",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        if std::env::var_os("LZ_UPDATE_GOLDEN").is_some() {
+            std::fs::write(&golden, &out.stdout).unwrap();
+            continue;
+        }
+        let want = std::fs::read(&golden).unwrap();
+        if out.stdout != want {
+            let (got, want) = (text(&out.stdout), text(&want));
+            let line = got
+                .lines()
+                .zip(want.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or_else(|| got.lines().count().min(want.lines().count()));
+            panic!(
+                "the plan of blueprints/{name}.yaml differs from tests/golden/{name}.plan.json from line {}:\n  now:    {}\n  golden: {}",
+                line + 1,
+                got.lines().nth(line).unwrap_or("(end)"),
+                want.lines().nth(line).unwrap_or("(end)"),
+            );
+        }
+    }
+}

@@ -173,15 +173,16 @@ async fn drift_in_the_organization_is_planned_and_repaired() {
 async fn an_interrupted_apply_converges_on_the_next_run_without_duplicates() {
     let zone = Zone::new(SMALL).await;
     for stop_after in [3, 9] {
-        let options = landing_zone::apply::ApplyOptions {
-            stop_after_writes: Some(stop_after),
-            ..fast()
-        };
-        let stopped = apply(&zone.aws, &zone.blueprint, None, options).await;
+        zone.log.reset();
+        let aws = zone.aws.stop_after_writes(stop_after);
+        let stopped = apply(&aws, &zone.blueprint, None, fast()).await;
         assert!(
-            matches!(stopped, Err(ApplyError::Interrupted(_))),
+            matches!(stopped, Err(ApplyError::Interrupted(n)) if n == stop_after),
             "{stopped:?}"
         );
+        // The budget let exactly that many writes reach AWS, and no more.
+        let sent: usize = zone.log.writes().values().sum();
+        assert_eq!(sent, stop_after, "{:?}", zone.log.writes());
     }
     zone.apply().await;
     for name in ["security", "log-archive", "lumo-dev", "lumo-prod"] {
