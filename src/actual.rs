@@ -75,11 +75,7 @@ impl Actual {
             ..Actual::default()
         };
         for resource in &desired.resources {
-            let id = match resource.spec.as_ref() {
-                Spec::Organization(_) => known.organization_id.clone(),
-                Spec::Account(a) => known.account_ids.get(&a.name).cloned(),
-                _ => None,
-            };
+            let id = resource.spec.assumed_id(known);
             actual.resources.insert(
                 resource.address.clone(),
                 Observed {
@@ -100,17 +96,8 @@ impl Actual {
             ..Known::default()
         };
         for (address, observed) in &self.resources {
-            match (observed.spec.as_ref(), &observed.id) {
-                (Spec::Organization(_), Some(id)) => known.organization_id = Some(id.clone()),
-                (Spec::KmsKey(_), Some(arn)) => {
-                    known.key_arns.insert(address.clone(), arn.clone());
-                }
-                (Spec::Account(_), Some(id)) => {
-                    if let Some(name) = address.as_str().strip_prefix("account.") {
-                        known.account_ids.insert(name.to_owned(), id.clone());
-                    }
-                }
-                _ => {}
+            if let Some(id) = &observed.id {
+                observed.spec.learn(address, id, &mut known);
             }
         }
         known

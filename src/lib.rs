@@ -40,6 +40,7 @@ pub mod blueprint;
 pub mod check;
 pub mod desired;
 pub mod discover;
+pub mod kinds;
 pub mod plan;
 pub mod policy;
 pub mod render;

@@ -11,19 +11,19 @@
 //!   an organizational unit only when empty); otherwise kept and noted. Accounts are never
 //!   deleted: closing an account is not something lz plans.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::actual::{Actual, Observed};
+use crate::actual::Actual;
 use crate::blueprint::Blueprint;
 use crate::desired::{
     Address, BLUEPRINT_TAG, Desired, Kind, OWNER_TAG, OWNER_VALUE, Resource, Spec, Tags,
 };
-use crate::policy::PolicyDocument;
+use crate::kinds::{Attr, json};
 
 /// The version of the JSON plan document.
 pub const FORMAT_VERSION: &str = "1.0";
@@ -304,8 +304,11 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Plan {
                 }
             },
         };
-        if let Some(conflict) = impossible(resource, found.map(|f| f.spec.as_ref())) {
-            conflicts.push(conflict);
+        if let Some(message) = found.and_then(|f| resource.spec.impossible(&f.spec)) {
+            conflicts.push(Conflict {
+                address: resource.address.clone(),
+                message,
+            });
         }
         changes.push(Change {
             address: resource.address.clone(),
@@ -345,11 +348,10 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Plan {
                     kind.as_str()
                 ),
             });
-        } else if kind == Kind::OrganizationalUnit && !ou_is_empty(actual, found) {
+        } else if let Some(why) = found.spec.kept(actual) {
             notes.push(Note {
                 address: address.to_string(),
-                message: "no longer in the blueprint; kept, since it still holds accounts"
-                    .to_owned(),
+                message: format!("no longer in the blueprint; kept, since {why}"),
             });
         } else {
             deletions.push(Change {
@@ -368,7 +370,7 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Plan {
         }
     }
     // Delete what depends on others first: roles before their policies before their OUs.
-    deletions.sort_by_key(|c| std::cmp::Reverse(kind_rank(c.kind)));
+    deletions.sort_by_key(|c| std::cmp::Reverse(c.kind.rank()));
     changes.extend(deletions);
     for account in &actual.unmanaged_accounts {
         notes.push(Note {
@@ -400,50 +402,6 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Plan {
         configuration: None,
         digest: None,
     }
-}
-
-/// A change AWS cannot make in place, which lz will not make by replacing the resource.
-fn impossible(resource: &Resource, found: Option<&Spec>) -> Option<Conflict> {
-    match (resource.spec.as_ref(), found) {
-        (Spec::S3Bucket(want), Some(Spec::S3Bucket(have)))
-            if want.object_lock.is_some() && have.object_lock.is_none() =>
-        {
-            Some(Conflict {
-                address: resource.address.clone(),
-                message: format!(
-                    "bucket {} exists without object lock, which S3 turns on only when a bucket is created; lz will not replace an audit bucket. Set audit_log.object_lock to off, or audit_log.bucket_name to a new bucket",
-                    want.name
-                ),
-            })
-        }
-        _ => None,
-    }
-}
-
-fn kind_rank(kind: Kind) -> u8 {
-    match kind {
-        Kind::Organization => 0,
-        Kind::OrganizationalUnit => 1,
-        Kind::Account => 2,
-        Kind::IamPolicy | Kind::KmsKey => 3,
-        Kind::IamRole | Kind::IamGroup | Kind::S3Bucket => 4,
-        Kind::CloudtrailTrail => 5,
-    }
-}
-
-fn ou_is_empty(actual: &Actual, ou: &Observed) -> bool {
-    let Spec::OrganizationalUnit(ou) = ou.spec.as_ref() else {
-        return false;
-    };
-    let managed = actual
-        .resources
-        .values()
-        .any(|r| matches!(r.spec.as_ref(), Spec::Account(a) if a.ou == ou.name));
-    let unmanaged = actual
-        .unmanaged_accounts
-        .iter()
-        .any(|a| a.ou.as_deref() == Some(ou.name.as_str()));
-    !managed && !unmanaged
 }
 
 /// The resources in dependency order: each after everything it depends on, otherwise in
@@ -489,89 +447,6 @@ fn ordered(resources: &[Resource]) -> Vec<&Resource> {
     order.into_iter().map(|i| &resources[i]).collect()
 }
 
-/// How one attribute is compared.
-enum Attr<'a> {
-    /// Equal or not.
-    Exact(Value),
-    /// Every desired tag must be present with its value; other tags are someone else's.
-    Tags(&'a Tags),
-    /// Every desired item must be present; others are someone else's.
-    Includes(Vec<&'a str>),
-    /// Compared by meaning.
-    Policy(&'a PolicyDocument),
-    /// Named policies, each compared by meaning; the names must match exactly.
-    Policies(&'a BTreeMap<String, Arc<PolicyDocument>>),
-}
-
-fn json<T: Serialize>(value: &T) -> Value {
-    serde_json::to_value(value).unwrap_or(Value::Null)
-}
-
-/// The attributes of a spec that planning compares. Identity attributes (names, emails,
-/// paths, regions) are not among them: a resource is found by them.
-fn attributes(spec: &Spec) -> Vec<(&'static str, Attr<'_>)> {
-    match spec {
-        Spec::Organization(s) => vec![
-            ("feature_set", Attr::Exact(json(&s.feature_set))),
-            (
-                "trusted_services",
-                Attr::Includes(s.trusted_services.iter().map(String::as_str).collect()),
-            ),
-        ],
-        Spec::OrganizationalUnit(s) => vec![("tags", Attr::Tags(&s.tags))],
-        Spec::Account(s) => vec![
-            ("ou", Attr::Exact(json(&s.ou))),
-            ("tags", Attr::Tags(&s.tags)),
-        ],
-        Spec::IamRole(s) => vec![
-            ("trust_policy", Attr::Policy(&s.trust_policy)),
-            ("managed_policies", Attr::Exact(json(&s.managed_policies))),
-            ("inline_policies", Attr::Policies(&s.inline_policies)),
-            (
-                "permissions_boundary",
-                Attr::Exact(json(&s.permissions_boundary)),
-            ),
-            ("max_session_secs", Attr::Exact(json(&s.max_session_secs))),
-            ("tags", Attr::Tags(&s.tags)),
-        ],
-        Spec::IamPolicy(s) => vec![
-            ("document", Attr::Policy(&s.document)),
-            ("tags", Attr::Tags(&s.tags)),
-        ],
-        Spec::IamGroup(s) => vec![("inline_policies", Attr::Policies(&s.inline_policies))],
-        Spec::KmsKey(s) => vec![
-            ("description", Attr::Exact(json(&s.description))),
-            ("rotation", Attr::Exact(json(&s.rotation))),
-            ("policy", Attr::Policy(&s.policy)),
-            ("tags", Attr::Tags(&s.tags)),
-        ],
-        Spec::S3Bucket(s) => vec![
-            ("encryption", Attr::Exact(json(&s.encryption))),
-            ("versioning", Attr::Exact(json(&s.versioning))),
-            (
-                "block_public_access",
-                Attr::Exact(json(&s.block_public_access)),
-            ),
-            ("object_ownership", Attr::Exact(json(&s.object_ownership))),
-            ("expire_after_days", Attr::Exact(json(&s.expire_after_days))),
-            ("object_lock", Attr::Exact(json(&s.object_lock))),
-            ("access_log_bucket", Attr::Exact(json(&s.access_log_bucket))),
-            ("policy", Attr::Policy(&s.policy)),
-            ("tags", Attr::Tags(&s.tags)),
-        ],
-        Spec::CloudtrailTrail(s) => vec![
-            ("bucket", Attr::Exact(json(&s.bucket))),
-            ("kms_key", Attr::Exact(json(&s.kms_key))),
-            ("multi_region", Attr::Exact(json(&s.multi_region))),
-            ("organization", Attr::Exact(json(&s.organization))),
-            ("log_validation", Attr::Exact(json(&s.log_validation))),
-            ("global_events", Attr::Exact(json(&s.global_events))),
-            ("logging", Attr::Exact(json(&s.logging))),
-            ("tags", Attr::Tags(&s.tags)),
-        ],
-    }
-}
-
 /// The attributes that differ between what should be and what is.
 pub fn diff(desired: &Spec, actual: &Spec) -> Vec<AttributeChange> {
     if desired.kind() != actual.kind() {
@@ -581,8 +456,9 @@ pub fn diff(desired: &Spec, actual: &Spec) -> Vec<AttributeChange> {
             after: json(&desired.kind()),
         }];
     }
-    let theirs = attributes(actual);
-    attributes(desired)
+    let theirs = actual.attributes();
+    desired
+        .attributes()
         .into_iter()
         .zip(theirs)
         .filter_map(|((name, want), (_, have))| {

@@ -8,9 +8,7 @@
 //! a crash finishes the job rather than repeating it. Apply ends with a last discovery and
 //! plan: what it reports as remaining is what did not converge.
 
-mod audit;
-mod iam;
-mod organizations;
+mod execute;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -23,7 +21,7 @@ use tracing::Instrument;
 use crate::actual::Actual;
 use crate::aws::{AssumeError, Aws, CallError, Member};
 use crate::blueprint::Blueprint;
-use crate::desired::{Address, Kind, Spec};
+use crate::desired::{Address, Spec};
 use crate::discover::{DiscoverError, discover};
 use crate::plan::{Action, Change, Conflict, Plan, plan};
 
@@ -298,7 +296,29 @@ impl From<CallError> for StepError {
     }
 }
 
-/// What steps share within one apply: ids learned on the way, and the write budget.
+pub(crate) use execute::execute;
+
+/// What a change's reads and writes need: the clients, and what this apply has learned.
+pub(crate) struct Ctx<'a> {
+    /// The clients.
+    pub aws: &'a Aws,
+    /// Ids learned on the way.
+    pub live: &'a Live,
+}
+
+impl Ctx<'_> {
+    /// Clients acting in the blueprint's account `name`.
+    pub(crate) async fn member(&self, name: &str) -> Result<Arc<Member>, StepError> {
+        self.live.member(self.aws, name).await
+    }
+
+    /// CloudTrail in the management account, in the blueprint's home region.
+    pub(crate) fn cloudtrail(&self) -> aws_sdk_cloudtrail::Client {
+        self.aws.cloudtrail(&self.live.home_region)
+    }
+}
+
+/// What steps share within one apply: ids learned on the way.
 pub(crate) struct Live {
     root_id: Mutex<Option<String>>,
     ou_ids: Mutex<HashMap<String, String>>,
@@ -363,9 +383,49 @@ impl Live {
             .await?)
     }
 
-    /// The blueprint's home region, where the audit key, buckets and trail live.
-    pub(crate) fn home_region(&self) -> &str {
-        &self.home_region
+    /// The organization's root id, once known.
+    pub(crate) fn root(&self) -> Option<String> {
+        self.root_id.lock().expect("not poisoned").clone()
+    }
+
+    pub(crate) fn remember_root(&self, id: &str) {
+        *self.root_id.lock().expect("not poisoned") = Some(id.to_owned());
+    }
+
+    /// The id of top-level unit `name`, once known.
+    pub(crate) fn ou(&self, name: &str) -> Option<String> {
+        self.ou_ids.lock().expect("not poisoned").get(name).cloned()
+    }
+
+    pub(crate) fn remember_ou(&self, name: &str, id: &str) {
+        self.ou_ids
+            .lock()
+            .expect("not poisoned")
+            .insert(name.to_owned(), id.to_owned());
+    }
+
+    pub(crate) fn forget_ou(&self, name: &str) {
+        self.ou_ids.lock().expect("not poisoned").remove(name);
+    }
+
+    pub(crate) fn remember_account(&self, name: &str, id: &str) {
+        self.account_ids
+            .lock()
+            .expect("not poisoned")
+            .insert(name.to_owned(), id.to_owned());
+    }
+
+    /// A place among the account creations AWS lets run at once; held until dropped.
+    pub(crate) async fn creation_slot(&self) -> tokio::sync::SemaphorePermit<'_> {
+        self.account_creations
+            .acquire()
+            .await
+            .expect("the semaphore is never closed")
+    }
+
+    /// How account creations are polled.
+    pub(crate) fn polling(&self) -> Polling {
+        self.options.polling
     }
 
     /// The role CreateAccount makes in new accounts, and lz assumes in them.
@@ -542,7 +602,7 @@ async fn run_round(
                         action: change.action,
                     });
                     tracing::debug!("started");
-                    let result = step(aws, live, change).await;
+                    let result = crate::kinds::apply(&Ctx { aws, live }, change).await;
                     match &result {
                         Ok(()) => {
                             tracing::info!("done");
@@ -584,19 +644,4 @@ async fn run_round(
         }
     }
     Ok(done)
-}
-
-/// One change, by kind.
-async fn step(aws: &Aws, live: &Live, change: &Change) -> Result<(), StepError> {
-    match change.kind {
-        Kind::Organization => organizations::organization(aws, live, change).await,
-        Kind::OrganizationalUnit => organizations::organizational_unit(aws, live, change).await,
-        Kind::Account => organizations::account(aws, live, change).await,
-        Kind::IamRole => iam::role(aws, live, change).await,
-        Kind::IamPolicy => iam::policy(aws, live, change).await,
-        Kind::IamGroup => iam::group(aws, live, change).await,
-        Kind::KmsKey => audit::key(aws, live, change).await,
-        Kind::S3Bucket => audit::bucket(aws, live, change).await,
-        Kind::CloudtrailTrail => audit::trail(aws, live, change).await,
-    }
 }

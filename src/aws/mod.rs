@@ -14,6 +14,7 @@ use std::sync::Arc;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_sdk_iam::error::ProvideErrorMetadata;
 use tokio::sync::Mutex;
 
 pub use budget::BudgetSpent;
@@ -201,6 +202,8 @@ impl Aws {
 pub struct CallError {
     /// `Service.Operation`.
     pub operation: &'static str,
+    /// AWS's error code, when AWS answered with one (`EntityAlreadyExists`).
+    pub code: Option<String>,
     /// The SDK's error.
     #[source]
     pub source: Box<dyn std::error::Error + Send + Sync>,
@@ -209,10 +212,11 @@ pub struct CallError {
 /// Wraps an SDK error with the operation that failed.
 pub(crate) fn call<E>(operation: &'static str) -> impl FnOnce(E) -> CallError
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
 {
     move |e| CallError {
         operation,
+        code: e.code().map(str::to_owned),
         source: Box::new(e),
     }
 }

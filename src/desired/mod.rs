@@ -17,7 +17,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::blueprint::Blueprint;
-use crate::policy::PolicyDocument;
+pub use crate::kinds::{
+    AccountSpec, BucketSpec, Encryption, GroupSpec, KeySpec, Kind, ObjectLockSpec,
+    OrganizationSpec, OuSpec, PolicySpec, RoleSpec, Spec, TrailSpec,
+};
 
 /// The tag that marks a resource as managed by lz.
 pub const OWNER_TAG: &str = "managed-by";
@@ -101,269 +104,8 @@ impl Ids<'_> {
     }
 }
 
-/// What kind of AWS resource a spec describes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// AWS Organizations organization.
-    Organization,
-    /// Organizational unit.
-    OrganizationalUnit,
-    /// Member account.
-    Account,
-    /// IAM role.
-    IamRole,
-    /// Customer managed IAM policy.
-    IamPolicy,
-    /// IAM group.
-    IamGroup,
-    /// KMS key.
-    KmsKey,
-    /// S3 bucket.
-    S3Bucket,
-    /// CloudTrail trail.
-    CloudtrailTrail,
-}
-
-impl Kind {
-    /// The kind's name, as in the JSON plan.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Organization => "organization",
-            Kind::OrganizationalUnit => "organizational_unit",
-            Kind::Account => "account",
-            Kind::IamRole => "iam_role",
-            Kind::IamPolicy => "iam_policy",
-            Kind::IamGroup => "iam_group",
-            Kind::KmsKey => "kms_key",
-            Kind::S3Bucket => "s3_bucket",
-            Kind::CloudtrailTrail => "cloudtrail_trail",
-        }
-    }
-}
-
 /// Tags, by key.
 pub type Tags = BTreeMap<String, String>;
-
-/// The organization.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct OrganizationSpec {
-    /// `ALL`: every feature, which SCPs and organization trails need.
-    pub feature_set: String,
-    /// Service principals with trusted access (`cloudtrail.amazonaws.com`).
-    pub trusted_services: BTreeSet<String>,
-}
-
-/// An organizational unit, directly under the root.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct OuSpec {
-    /// Its name.
-    pub name: String,
-    /// Tags, the ownership tags among them.
-    pub tags: Tags,
-}
-
-/// A member account.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct AccountSpec {
-    /// Its name.
-    pub name: String,
-    /// Its email: the account's identity in AWS.
-    pub email: String,
-    /// The name of the organizational unit that holds it.
-    pub ou: String,
-    /// Tags, the ownership tags among them.
-    pub tags: Tags,
-}
-
-/// An IAM role.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct RoleSpec {
-    /// Its name.
-    pub name: String,
-    /// Its path.
-    pub path: String,
-    /// Who may assume it. Documents are shared between the many roles that have the same.
-    pub trust_policy: Arc<PolicyDocument>,
-    /// Attached managed policy ARNs.
-    pub managed_policies: BTreeSet<String>,
-    /// Inline policies by name.
-    pub inline_policies: BTreeMap<String, Arc<PolicyDocument>>,
-    /// The permissions boundary's ARN.
-    pub permissions_boundary: Option<String>,
-    /// Maximum session length in seconds.
-    pub max_session_secs: u32,
-    /// Tags, the ownership tags among them.
-    pub tags: Tags,
-}
-
-/// A customer managed IAM policy.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct PolicySpec {
-    /// Its name.
-    pub name: String,
-    /// Its path.
-    pub path: String,
-    /// The document of its default version.
-    pub document: Arc<PolicyDocument>,
-    /// Tags, the ownership tags among them.
-    pub tags: Tags,
-}
-
-/// An IAM group. IAM groups take no tags: lz owns the groups under its IAM path.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct GroupSpec {
-    /// Its name.
-    pub name: String,
-    /// Its path.
-    pub path: String,
-    /// Inline policies by name.
-    pub inline_policies: BTreeMap<String, Arc<PolicyDocument>>,
-}
-
-/// A customer managed KMS key, found by its alias.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct KeySpec {
-    /// The alias, with its `alias/` prefix.
-    pub alias: String,
-    /// The description.
-    pub description: String,
-    /// Whether yearly rotation is on.
-    pub rotation: bool,
-    /// The key policy.
-    pub policy: PolicyDocument,
-    /// Tags, the ownership tags among them.
-    pub tags: Tags,
-}
-
-/// An S3 bucket with its security settings.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct BucketSpec {
-    /// Its name.
-    pub name: String,
-    /// The region.
-    pub region: String,
-    /// Default encryption: `aws:kms` with a key, or `AES256`.
-    pub encryption: Encryption,
-    /// Whether versioning is enabled.
-    pub versioning: bool,
-    /// Whether all four public access blocks are on.
-    pub block_public_access: bool,
-    /// Object ownership (`BucketOwnerEnforced`: ACLs disabled).
-    pub object_ownership: String,
-    /// Days after which objects and noncurrent versions expire.
-    pub expire_after_days: i64,
-    /// Object Lock default retention, if any.
-    pub object_lock: Option<ObjectLockSpec>,
-    /// The bucket receiving this bucket's server access logs.
-    pub access_log_bucket: Option<String>,
-    /// The bucket policy.
-    pub policy: PolicyDocument,
-    /// Tags, the ownership tags among them.
-    pub tags: Tags,
-}
-
-/// A bucket's default encryption.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "algorithm", rename_all = "snake_case")]
-pub enum Encryption {
-    /// SSE-KMS with this key (an ARN, or an alias until the key exists), bucket key on.
-    Kms {
-        /// The key.
-        key: String,
-    },
-    /// SSE-S3.
-    S3,
-    /// No default encryption (only ever found, never desired).
-    None,
-}
-
-/// Object Lock default retention.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct ObjectLockSpec {
-    /// `GOVERNANCE` or `COMPLIANCE`.
-    pub mode: String,
-    /// Default retention in days.
-    pub days: i64,
-}
-
-/// The organization trail.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct TrailSpec {
-    /// Its name.
-    pub name: String,
-    /// The bucket it writes to.
-    pub bucket: String,
-    /// The KMS key it encrypts with.
-    pub kms_key: String,
-    /// Whether it records every region.
-    pub multi_region: bool,
-    /// Whether it records every account of the organization.
-    pub organization: bool,
-    /// Whether digest files for log validation are written.
-    pub log_validation: bool,
-    /// Whether global services (IAM, STS) are recorded.
-    pub global_events: bool,
-    /// Whether it is logging.
-    pub logging: bool,
-    /// Tags, the ownership tags among them.
-    pub tags: Tags,
-}
-
-/// What one resource should be.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Spec {
-    /// The organization.
-    Organization(OrganizationSpec),
-    /// An organizational unit.
-    OrganizationalUnit(OuSpec),
-    /// A member account.
-    Account(AccountSpec),
-    /// An IAM role.
-    IamRole(RoleSpec),
-    /// A customer managed IAM policy.
-    IamPolicy(PolicySpec),
-    /// An IAM group.
-    IamGroup(GroupSpec),
-    /// A KMS key.
-    KmsKey(KeySpec),
-    /// An S3 bucket.
-    S3Bucket(BucketSpec),
-    /// A CloudTrail trail.
-    CloudtrailTrail(TrailSpec),
-}
-
-impl Spec {
-    /// The kind of resource.
-    pub fn kind(&self) -> Kind {
-        match self {
-            Spec::Organization(_) => Kind::Organization,
-            Spec::OrganizationalUnit(_) => Kind::OrganizationalUnit,
-            Spec::Account(_) => Kind::Account,
-            Spec::IamRole(_) => Kind::IamRole,
-            Spec::IamPolicy(_) => Kind::IamPolicy,
-            Spec::IamGroup(_) => Kind::IamGroup,
-            Spec::KmsKey(_) => Kind::KmsKey,
-            Spec::S3Bucket(_) => Kind::S3Bucket,
-            Spec::CloudtrailTrail(_) => Kind::CloudtrailTrail,
-        }
-    }
-
-    /// The resource's tags; `None` for kinds that take none.
-    pub fn tags(&self) -> Option<&Tags> {
-        match self {
-            Spec::Organization(_) | Spec::IamGroup(_) => None,
-            Spec::OrganizationalUnit(s) => Some(&s.tags),
-            Spec::Account(s) => Some(&s.tags),
-            Spec::IamRole(s) => Some(&s.tags),
-            Spec::IamPolicy(s) => Some(&s.tags),
-            Spec::KmsKey(s) => Some(&s.tags),
-            Spec::S3Bucket(s) => Some(&s.tags),
-            Spec::CloudtrailTrail(s) => Some(&s.tags),
-        }
-    }
-}
 
 /// One resource of the desired state.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -623,15 +365,12 @@ pub fn expand(bp: &Blueprint, known: &Known) -> Desired {
     Desired {
         blueprint: bp.name.clone(),
         resources: x.resources,
-        deletable: bp
-            .allow_delete
+        deletable: Kind::ALL
             .iter()
-            .flat_map(|kind| match kind {
-                crate::blueprint::DeletableKind::OrganizationalUnits => {
-                    vec![Kind::OrganizationalUnit]
-                }
-                crate::blueprint::DeletableKind::Roles => vec![Kind::IamRole, Kind::IamPolicy],
-                crate::blueprint::DeletableKind::Groups => vec![Kind::IamGroup],
+            .copied()
+            .filter(|kind| {
+                kind.deletable_with()
+                    .is_some_and(|with| bp.allow_delete.contains(&with))
             })
             .collect(),
     }

@@ -5,8 +5,8 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::support::{Moto, SMALL, Zone};
 
@@ -44,6 +44,8 @@ pub enum Rule {
     Schedule,
     /// Refuse, as STS does (403 `AccessDenied`), every request whose text holds all of these.
     Refuse(Vec<String>),
+    /// Pass on, then lose the answer to, the first request whose text holds each of these.
+    LoseFirst(Arc<Mutex<Vec<String>>>),
 }
 
 impl Proxy {
@@ -136,6 +138,15 @@ fn serve(
                 .all(|n| text.contains(n.as_str()))
                 .then_some(Fault::AccessDenied)
         }
+        Rule::LoseFirst(pending) => {
+            let text = String::from_utf8_lossy(&request);
+            let mut pending = pending.lock().unwrap();
+            pending
+                .iter()
+                .position(|n| text.contains(n.as_str()))
+                .map(|i| pending.remove(i))
+                .map(|_| Fault::DropAnswer)
+        }
     };
     if injected.is_some() {
         faults.fetch_add(1, Ordering::SeqCst);
@@ -195,4 +206,40 @@ async fn apply_converges_through_5xx_and_lost_answers_without_duplicates() {
         "{}",
         landing_zone::render::human(&plan, Default::default())
     );
+}
+
+/// Every kind's create, carried out by AWS with its answer lost: the SDK retries, AWS says it
+/// exists, and apply brings what exists in line instead of failing or making a second one.
+#[tokio::test]
+async fn a_create_whose_answer_is_lost_is_recovered_for_every_kind() {
+    let moto = Arc::new(Moto::start());
+    let creates = [
+        "AWSOrganizationsV20161128.CreateOrganization\r\n",
+        "AWSOrganizationsV20161128.CreateOrganizationalUnit",
+        "Action=CreateRole&",
+        "Action=CreatePolicy&",
+        "Action=CreateGroup&",
+        "TrentService.CreateAlias",
+        "<CreateBucketConfiguration",
+        "CloudTrail_20131101.CreateTrail",
+    ];
+    let pending = Arc::new(Mutex::new(creates.map(str::to_owned).to_vec()));
+    let proxy = Proxy::with(moto.port(), Rule::LoseFirst(pending.clone()));
+    let zone = Zone::at(moto.clone(), &proxy.endpoint(), SMALL).await;
+    zone.apply().await;
+    assert_eq!(
+        *pending.lock().unwrap(),
+        Vec::<String>::new(),
+        "every create lost an answer"
+    );
+    let direct = Zone::at(moto.clone(), &moto.endpoint(), SMALL).await;
+    let plan = direct.plan().await;
+    assert!(
+        !plan.has_changes(),
+        "{}",
+        landing_zone::render::human(&plan, Default::default())
+    );
+    let log_archive = direct.account_id("log-archive").await;
+    let kms = aws_sdk_kms::Client::new(&direct.config_in(&log_archive).await);
+    assert_eq!(kms.list_keys().send().await.unwrap().keys().len(), 1);
 }

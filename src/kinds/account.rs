@@ -1,0 +1,444 @@
+//! Member accounts: created (never closed), moved into their unit, tagged. Found by email,
+//! which AWS keeps unique; a creation in progress is found by account name.
+//!
+//! Account creation is the one write whose effect spans minutes: the request, then polling
+//! until AWS finishes. CreateAccount has no idempotency token, so the effect looks for a
+//! creation of the same account before every attempt, and never lets the SDK retry it.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_organizations::error::ProvideErrorMetadata;
+use aws_sdk_organizations::types::{CreateAccountState, ParentType};
+use serde::{Deserialize, Serialize};
+
+use super::organizational_unit::{ou_id, root_id};
+use super::writes::organizations_tags;
+use super::{Attr, ResourceKind, Step, json};
+use crate::apply::{Ctx, Event, StepError};
+use crate::aws::call;
+use crate::blueprint::DeletableKind;
+use crate::desired::{Address, Known, Tags};
+use crate::discover::ROOT;
+use crate::plan::{Action, Change};
+
+/// A member account.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AccountSpec {
+    /// Its name.
+    pub name: String,
+    /// Its email: the account's identity in AWS.
+    pub email: String,
+    /// The name of the organizational unit that holds it.
+    pub ou: String,
+    /// Tags, the ownership tags among them.
+    pub tags: Tags,
+}
+
+/// What apply knows of the account.
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    /// Its id, once it exists.
+    id: Option<String>,
+}
+
+/// One write to an account.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Op {
+    /// CreateAccount (or the creation already requested), then wait for it.
+    Create,
+    /// MoveAccount into its unit, from wherever it is.
+    Move,
+    /// TagResource.
+    Tag,
+}
+
+impl ResourceKind for AccountSpec {
+    const NAME: &'static str = "account";
+    const RANK: u8 = 2;
+    const DELETABLE_WITH: Option<DeletableKind> = None;
+
+    fn tags(&self) -> Option<&Tags> {
+        Some(&self.tags)
+    }
+
+    fn attributes(&self) -> Vec<(&'static str, Attr<'_>)> {
+        vec![
+            ("ou", Attr::Exact(json(&self.ou))),
+            ("tags", Attr::Tags(&self.tags)),
+        ]
+    }
+
+    fn learn(&self, address: &Address, id: &str, known: &mut Known) {
+        if let Some(name) = address.as_str().strip_prefix("account.") {
+            known.account_ids.insert(name.to_owned(), id.to_owned());
+        }
+    }
+
+    fn assumed_id(&self, known: &Known) -> Option<String> {
+        known.account_ids.get(&self.name).cloned()
+    }
+
+    type Seen = Seen;
+    type Op = Op;
+
+    async fn read(_ctx: &Ctx<'_>, step: &Step<'_, Self>) -> Result<Seen, StepError> {
+        Ok(Seen {
+            id: step.change.id.clone(),
+        })
+    }
+
+    fn decide(step: &Step<'_, Self>, seen: &Seen) -> Result<Vec<Op>, StepError> {
+        if step.want.is_none() {
+            return Err(step.never_deleted("lz never closes an account"));
+        }
+        let mut ops = Vec::new();
+        if seen.id.is_none() {
+            ops.push(Op::Create);
+        }
+        if step.touches("ou") {
+            ops.push(Op::Move);
+        }
+        // A new account gets its tags with its creation.
+        if step.change.action != Action::Create && step.touches("tags") {
+            ops.push(Op::Tag);
+        }
+        Ok(ops)
+    }
+
+    async fn send(
+        ctx: &Ctx<'_>,
+        step: &Step<'_, Self>,
+        seen: &mut Seen,
+        op: &Op,
+    ) -> Result<(), StepError> {
+        let Some(spec) = step.want else {
+            return Ok(());
+        };
+        match (op, &seen.id) {
+            (Op::Create, _) => {
+                let id = create_account(ctx, step.change, spec).await?;
+                // Later waves of this round (the roles in it) need the new account's id.
+                ctx.live.remember_account(&spec.name, &id);
+                seen.id = Some(id);
+            }
+            (Op::Move, Some(id)) => move_account(ctx, id, spec).await?,
+            (Op::Tag, Some(id)) => {
+                ctx.aws
+                    .organizations
+                    .tag_resource()
+                    .resource_id(id)
+                    .set_tags(Some(organizations_tags(&spec.tags)))
+                    .send()
+                    .await
+                    .map_err(call("organizations.TagResource"))?;
+            }
+            (Op::Move | Op::Tag, None) => {
+                return Err(StepError::AccountMissing {
+                    account: spec.name.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Creates the account, or finds the creation a previous run started, and waits for it.
+async fn create_account(
+    ctx: &Ctx<'_>,
+    change: &Change,
+    spec: &AccountSpec,
+) -> Result<String, StepError> {
+    let _slot = ctx.live.creation_slot().await;
+    let request = match &change.creating {
+        Some(request) => request.clone(),
+        None => request_account(ctx, spec).await?,
+    };
+    wait_for_account(ctx, change, spec, &request).await
+}
+
+/// Asks for the account, once. CreateAccount carries no idempotency token, so the SDK must not
+/// retry it: an answer lost on the way back would become a second account. Instead, after any
+/// failure that is not AWS refusing the request, lz looks for a creation of this account name
+/// before trying again.
+async fn request_account(ctx: &Ctx<'_>, spec: &AccountSpec) -> Result<String, StepError> {
+    let mut pause = Duration::from_millis(200);
+    for attempt in 1.. {
+        // Started by a run that stopped before discovery could see it, or by a lost answer.
+        if let Some(request) = requested(ctx, spec).await? {
+            return Ok(request);
+        }
+        let created = ctx.aws
+            .organizations
+            .create_account()
+            .email(&spec.email)
+            .account_name(&spec.name)
+            .role_name(ctx.live.access_role())
+            .set_tags(Some(organizations_tags(&spec.tags)))
+            .customize()
+            .config_override(
+                aws_sdk_organizations::config::Builder::default()
+                    .retry_config(aws_config::retry::RetryConfig::disabled()),
+            )
+            .send()
+            .await;
+        match created {
+            Ok(out) => {
+                return out.create_account_status.and_then(|s| s.id).ok_or(
+                    StepError::IncompleteAnswer {
+                        operation: "organizations.CreateAccount",
+                        missing: "request id",
+                    },
+                );
+            }
+            Err(e) if transient(&e) && attempt < crate::aws::MAX_ATTEMPTS => {
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            Err(e) => return Err(call("organizations.CreateAccount")(e).into()),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+/// Whether a failure may have been the network or AWS having a moment, rather than AWS
+/// refusing the request.
+fn transient<E, R>(error: &aws_sdk_organizations::error::SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    use aws_sdk_organizations::error::SdkError;
+    match error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(e) => {
+            matches!(
+                e.err().code(),
+                Some("TooManyRequestsException" | "ServiceException")
+            ) || e.err().code().is_none()
+        }
+        _ => false,
+    }
+}
+
+/// The request that creates, or created, this account: in progress under its name, or done
+/// for an account of the organization that has its email (a request whose answer was lost).
+async fn requested(ctx: &Ctx<'_>, spec: &AccountSpec) -> Result<Option<String>, StepError> {
+    let pages = ctx.aws
+        .organizations
+        .list_create_account_status()
+        .states(CreateAccountState::InProgress)
+        .states(CreateAccountState::Succeeded)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(call("organizations.ListCreateAccountStatus"))?;
+    for status in pages
+        .iter()
+        .flat_map(|p| p.create_account_statuses())
+        .filter(|s| s.account_name() == Some(spec.name.as_str()))
+    {
+        let Some(id) = status.id() else { continue };
+        if status.state() == Some(&CreateAccountState::InProgress) {
+            return Ok(Some(id.to_owned()));
+        }
+        let Some(account) = status.account_id() else {
+            continue;
+        };
+        let described = ctx.aws
+            .organizations
+            .describe_account()
+            .account_id(account)
+            .send()
+            .await;
+        let email = match described {
+            Ok(out) => out.account.and_then(|a| a.email),
+            // An account that left the organization since: not this one.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_account_not_found_exception()) =>
+            {
+                None
+            }
+            Err(e) => return Err(call("organizations.DescribeAccount")(e).into()),
+        };
+        if email.is_some_and(|e| e.eq_ignore_ascii_case(&spec.email)) {
+            return Ok(Some(id.to_owned()));
+        }
+    }
+    Ok(None)
+}
+
+async fn wait_for_account(
+    ctx: &Ctx<'_>,
+    change: &Change,
+    spec: &AccountSpec,
+    request: &str,
+) -> Result<String, StepError> {
+    let polling = ctx.live.polling();
+    let started = Instant::now();
+    let mut pause = polling.initial;
+    loop {
+        let status = ctx.aws
+            .organizations
+            .describe_create_account_status()
+            .create_account_request_id(request)
+            .send()
+            .await
+            .map_err(call("organizations.DescribeCreateAccountStatus"))?
+            .create_account_status
+            .unwrap_or_else(|| {
+                aws_sdk_organizations::types::CreateAccountStatus::builder().build()
+            });
+        match status.state() {
+            Some(CreateAccountState::Succeeded) => {
+                return status
+                    .account_id()
+                    .map(str::to_owned)
+                    .ok_or(StepError::IncompleteAnswer {
+                        operation: "organizations.DescribeCreateAccountStatus",
+                        missing: "account id",
+                    });
+            }
+            Some(CreateAccountState::Failed) => {
+                return Err(StepError::AccountCreationFailed {
+                    account: spec.name.clone(),
+                    reason: status
+                        .failure_reason()
+                        .map(|r| r.as_str().to_owned())
+                        .unwrap_or_else(|| "no reason given".to_owned()),
+                });
+            }
+            _ if started.elapsed() >= polling.timeout => {
+                return Err(StepError::CreationTimedOut {
+                    account: spec.name.clone(),
+                    request: request.to_owned(),
+                    waited: started.elapsed(),
+                });
+            }
+            _ => {
+                ctx.live.event(Event::Waiting {
+                    address: change.address.clone(),
+                    message: format!("account {} is being created", spec.name),
+                });
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(polling.max).max(Duration::from_millis(1));
+            }
+        }
+    }
+}
+
+/// Moves the account into its OU, from wherever it is now.
+async fn move_account(
+    ctx: &Ctx<'_>,
+    id: &str,
+    spec: &AccountSpec,
+) -> Result<(), StepError> {
+    let org = &ctx.aws.organizations;
+    let destination = if spec.ou == ROOT {
+        root_id(ctx).await?
+    } else {
+        ou_id(ctx, &spec.ou)
+            .await?
+            .ok_or_else(|| StepError::NotFound {
+                what: "organizational unit",
+                name: spec.ou.clone(),
+            })?
+    };
+    let parents = org
+        .list_parents()
+        .child_id(id)
+        .send()
+        .await
+        .map_err(call("organizations.ListParents"))?;
+    let Some(source) = parents
+        .parents()
+        .iter()
+        .find(|p| {
+            matches!(
+                p.r#type(),
+                Some(ParentType::Root | ParentType::OrganizationalUnit)
+            )
+        })
+        .and_then(|p| p.id())
+    else {
+        return Err(StepError::IncompleteAnswer {
+            operation: "organizations.ListParents",
+            missing: "parent",
+        });
+    };
+    if source == destination {
+        return Ok(());
+    }
+    let moved = org
+        .move_account()
+        .account_id(id)
+        .source_parent_id(source)
+        .destination_parent_id(destination.clone())
+        .send()
+        .await;
+    if let Err(e) = moved {
+        // A retry of a move that went through finds the account gone from its source.
+        let parents = org
+            .list_parents()
+            .child_id(id)
+            .send()
+            .await
+            .map_err(call("organizations.ListParents"))?;
+        if !parents
+            .parents()
+            .iter()
+            .any(|p| p.id() == Some(destination.as_str()))
+        {
+            return Err(call("organizations.MoveAccount")(e).into());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::tests::{change, step};
+
+    fn spec() -> AccountSpec {
+        AccountSpec {
+            name: "lumo-prod".to_owned(),
+            email: "aws+lumo-prod@example.com".to_owned(),
+            ou: "Prod".to_owned(),
+            tags: Tags::new(),
+        }
+    }
+
+    #[test]
+    fn a_new_account_is_created_then_moved_with_its_tags_given_at_creation() {
+        let (want, change) = (spec(), change(Action::Create, &[]));
+        let ops = AccountSpec::decide(&step(&change, Some(&want), None), &Seen::default());
+        assert_eq!(ops.unwrap(), [Op::Create, Op::Move]);
+    }
+
+    #[test]
+    fn an_adopted_account_is_moved_and_tagged_as_planned_and_never_created() {
+        let want = spec();
+        let seen = Seen {
+            id: Some("111122223333".to_owned()),
+        };
+        let moved = change(Action::Adopt, &["ou", "tags"]);
+        let ops = AccountSpec::decide(&step(&moved, Some(&want), None), &seen);
+        assert_eq!(ops.unwrap(), [Op::Move, Op::Tag]);
+        let tagged = change(Action::Update, &["tags"]);
+        let ops = AccountSpec::decide(&step(&tagged, Some(&want), None), &seen);
+        assert_eq!(ops.unwrap(), [Op::Tag]);
+    }
+
+    #[test]
+    fn an_account_is_never_closed() {
+        let change = change(Action::Delete, &[]);
+        let seen = Seen {
+            id: Some("111122223333".to_owned()),
+        };
+        let decided = AccountSpec::decide(&step(&change, None, Some(&spec())), &seen);
+        assert!(matches!(decided, Err(StepError::NeverDeleted { .. })));
+    }
+}

@@ -1,0 +1,83 @@
+//! What the kinds' writes share: tags in each SDK's shape, IAM's eventual consistency, and
+//! deletions of what is already gone.
+
+use std::future::Future;
+use std::time::Duration;
+
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+
+use crate::aws::{CallError, call};
+use crate::desired::Tags;
+
+/// Tags for AWS Organizations.
+pub(crate) fn organizations_tags(tags: &Tags) -> Vec<aws_sdk_organizations::types::Tag> {
+    tags.iter()
+        .filter_map(|(k, v)| {
+            aws_sdk_organizations::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .ok()
+        })
+        .collect()
+}
+
+/// Tags for IAM.
+pub(crate) fn iam_tags(tags: &Tags) -> Vec<aws_sdk_iam::types::Tag> {
+    tags.iter()
+        .filter_map(|(k, v)| {
+            aws_sdk_iam::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .ok()
+        })
+        .collect()
+}
+
+/// Whether an SDK error carries AWS's error `code`.
+pub(crate) fn is_code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>, code: &str) -> bool {
+    error.code() == Some(code)
+}
+
+/// Runs an IAM call, retrying while IAM has not yet caught up with an entity just created: a
+/// role or policy just made can be missing for a few seconds, and the SDK's own retries do not
+/// cover `NoSuchEntity`.
+pub(crate) async fn eventually<T, E, R, Fut>(
+    operation: &'static str,
+    mut attempt: impl FnMut() -> Fut,
+) -> Result<T, CallError>
+where
+    Fut: Future<Output = Result<T, SdkError<E, R>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let mut pause = Duration::from_millis(250);
+    let mut tries = 0;
+    loop {
+        match attempt().await {
+            Err(e) if tries < 6 && is_code(&e, "NoSuchEntity") => {
+                tries += 1;
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            other => return other.map_err(call(operation)),
+        }
+    }
+}
+
+/// Ignores "not found" for IAM deletions: what is gone need not be deleted.
+pub(crate) fn gone_ok<T, E, R>(
+    operation: &'static str,
+    result: Result<T, SdkError<E, R>>,
+) -> Result<(), CallError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if is_code(&e, "NoSuchEntity") => Ok(()),
+        Err(e) => Err(call(operation)(e)),
+    }
+}
