@@ -1,17 +1,14 @@
-//! Reading the audit log: the key and buckets in the log-archive account, the trail in the
-//! management account. Names are deterministic, so each is read directly, never searched for.
-
-use std::sync::Arc;
+//! Reading the audit log's key and buckets in the log-archive account, as plain data the
+//! kinds name. Names are deterministic, so each is read directly, never searched for.
 
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{BucketVersioningStatus, ExpirationStatus, ObjectLockEnabled};
 
-use super::{DiscoverError, tag_map};
-use crate::actual::Observed;
-use crate::aws::{Aws, CallError, Member, call};
+use super::{DiscoverError, Found, tag_map};
+use crate::aws::{CallError, Member, call};
 use crate::blueprint::Blueprint;
-use crate::desired::audit::{ACCESS_LOGS, AUDIT, ORG_TRAIL};
-use crate::desired::{Address, BucketSpec, Encryption, KeySpec, ObjectLockSpec, Spec, TrailSpec};
+use crate::desired::audit::{ACCESS_LOGS, AUDIT};
+use crate::desired::{BucketSpec, Encryption, KeySpec, ObjectLockSpec};
 use crate::policy::PolicyDocument;
 
 /// Whether an S3 or KMS error says the thing asked about is not configured.
@@ -19,16 +16,25 @@ fn absent<E: ProvideErrorMetadata>(error: &E, codes: &[&str]) -> bool {
     error.code().is_some_and(|c| codes.contains(&c))
 }
 
-/// The audit key and both buckets, read in the log-archive account.
+/// The audit key and both buckets, as read in the log-archive account.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LogArchiveRead {
+    /// The key the audit alias points at.
+    pub key: Option<Found<KeySpec>>,
+    /// The buckets that exist, each with its short name ([`AUDIT`], [`ACCESS_LOGS`]).
+    pub buckets: Vec<(&'static str, Found<BucketSpec>)>,
+}
+
+/// Reads the audit key and both buckets in the log-archive account.
 pub(crate) async fn read_log_archive(
     member: &Member,
     blueprint: &Blueprint,
     log_archive_id: &str,
-) -> Result<Vec<(Address, Observed)>, DiscoverError> {
-    let mut found = Vec::new();
-    if let Some(key) = read_key(member, blueprint).await? {
-        found.push(key);
-    }
+) -> Result<LogArchiveRead, DiscoverError> {
+    let mut read = LogArchiveRead {
+        key: read_key(member, blueprint).await?,
+        buckets: Vec::new(),
+    };
     let buckets = [
         (
             ACCESS_LOGS,
@@ -42,22 +48,19 @@ pub(crate) async fn read_log_archive(
         .send()
         .await
         .map_err(call("s3.ListBuckets"))?;
-    for (address, name) in buckets {
+    for (short, name) in buckets {
         if existing
             .buckets()
             .iter()
             .any(|b| b.name() == Some(name.as_str()))
         {
-            found.push((
-                Address::bucket(address),
+            read.buckets.push((
+                short,
                 read_bucket(member, &name, &blueprint.home_region).await?,
             ));
         }
     }
-    for (_, observed) in &mut found {
-        observed.account = Some(blueprint.accounts.log_archive.name.clone());
-    }
-    Ok(found)
+    Ok(read)
 }
 
 /// Every alias in the account (the 14 `aws/*` ones among them).
@@ -76,7 +79,7 @@ pub(crate) async fn list_aliases(
 async fn read_key(
     member: &Member,
     blueprint: &Blueprint,
-) -> Result<Option<(Address, Observed)>, DiscoverError> {
+) -> Result<Option<Found<KeySpec>>, DiscoverError> {
     let kms = &member.kms;
     let alias = format!("alias/{}", blueprint.audit_key_alias());
     let aliases = list_aliases(kms).await?;
@@ -127,18 +130,17 @@ async fn read_key(
             .unwrap_or_else(|| PolicyDocument::new(Vec::new())),
         tags: tag_map(tags.tags().iter().map(|t| (t.tag_key(), t.tag_value()))),
     };
-    Ok(Some((
-        Address::key(AUDIT),
-        Observed {
-            id: metadata.and_then(|m| m.arn()).map(str::to_owned),
-            spec: Arc::new(Spec::KmsKey(spec)),
-            creating: None,
-            account: None,
-        },
-    )))
+    Ok(Some(Found {
+        id: metadata.and_then(|m| m.arn()).map(str::to_owned),
+        spec,
+    }))
 }
 
-async fn read_bucket(member: &Member, name: &str, region: &str) -> Result<Observed, DiscoverError> {
+async fn read_bucket(
+    member: &Member,
+    name: &str,
+    region: &str,
+) -> Result<Found<BucketSpec>, DiscoverError> {
     let s3 = &member.s3;
     let encryption = match s3.get_bucket_encryption().bucket(name).send().await {
         Ok(out) => out
@@ -236,9 +238,9 @@ async fn read_bucket(member: &Member, name: &str, region: &str) -> Result<Observ
         Err(e) if absent(&e, &["NoSuchTagSet"]) => Default::default(),
         Err(e) => return Err(call("s3.GetBucketTagging")(e).into()),
     };
-    Ok(Observed {
+    Ok(Found {
         id: Some(format!("arn:aws:s3:::{name}")),
-        spec: Arc::new(Spec::S3Bucket(BucketSpec {
+        spec: BucketSpec {
             name: name.to_owned(),
             region: region.to_owned(),
             encryption: encryption.unwrap_or(Encryption::None),
@@ -250,9 +252,7 @@ async fn read_bucket(member: &Member, name: &str, region: &str) -> Result<Observ
             access_log_bucket,
             policy: policy.unwrap_or_else(|| PolicyDocument::new(Vec::new())),
             tags,
-        })),
-        creating: None,
-        account: None,
+        },
     })
 }
 
@@ -265,66 +265,4 @@ fn misnamed_versioning<E>(
     let text = std::str::from_utf8(error.raw_response()?.body().bytes()?).ok()?;
     text.contains("<GetBucketVersioningResponse")
         .then(|| text.contains("<Status>Enabled</Status>"))
-}
-
-/// The organization trail, read in the management account.
-pub(crate) async fn read_trail(
-    aws: &Aws,
-    blueprint: &Blueprint,
-) -> Result<Option<(Address, Observed)>, DiscoverError> {
-    let cloudtrail = &aws.cloudtrail(&blueprint.home_region);
-    let name = blueprint.trail_name();
-    let trails = cloudtrail
-        .describe_trails()
-        .trail_name_list(&name)
-        .include_shadow_trails(false)
-        .send()
-        .await
-        .map_err(call("cloudtrail.DescribeTrails"))?;
-    let Some(trail) = trails
-        .trail_list()
-        .iter()
-        .find(|t| t.name() == Some(name.as_str()))
-    else {
-        return Ok(None);
-    };
-    let arn = trail.trail_arn().unwrap_or_default();
-    let status = cloudtrail
-        .get_trail_status()
-        .name(arn)
-        .send()
-        .await
-        .map_err(call("cloudtrail.GetTrailStatus"))?;
-    let tags = cloudtrail
-        .list_tags()
-        .resource_id_list(arn)
-        .send()
-        .await
-        .map_err(call("cloudtrail.ListTags"))?;
-    let tags = tag_map(
-        tags.resource_tag_list()
-            .iter()
-            .flat_map(|r| r.tags_list())
-            .map(|t| (t.key(), t.value().unwrap_or_default())),
-    );
-    let spec = TrailSpec {
-        name,
-        bucket: trail.s3_bucket_name().unwrap_or_default().to_owned(),
-        kms_key: trail.kms_key_id().unwrap_or_default().to_owned(),
-        multi_region: trail.is_multi_region_trail() == Some(true),
-        organization: trail.is_organization_trail() == Some(true),
-        log_validation: trail.log_file_validation_enabled() == Some(true),
-        global_events: trail.include_global_service_events() == Some(true),
-        logging: status.is_logging() == Some(true),
-        tags,
-    };
-    Ok(Some((
-        Address::trail(ORG_TRAIL),
-        Observed {
-            id: Some(arn.to_owned()),
-            spec: Arc::new(Spec::CloudtrailTrail(spec)),
-            creating: None,
-            account: None,
-        },
-    )))
 }

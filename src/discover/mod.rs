@@ -1,30 +1,68 @@
 //! Discovery: reading the live organization, never writing.
 //!
-//! Two halves, kept apart so the second can be tested with plain data: [`organizations`]
-//! reads an inventory of what exists (the only I/O), and [`identify`] names what it found with
-//! the blueprint's addresses: accounts by email (AWS keeps emails unique), account creations
-//! still in progress by account name (all a creation request carries), organizational units by
-//! name under the root.
+//! Two halves, kept apart so the second can be tested with plain data. The reads gather a
+//! [`Read`] (the only I/O): the organization's inventory ([`organizations`]), each member
+//! account's IAM listing ([`iam`]), the log-archive account's audit key and buckets
+//! ([`audit`]), and what a kind reads for itself ([`crate::kinds`]). Then [`identify`] names it
+//! all with the blueprint's addresses, each kind naming its own resources: accounts by email
+//! (AWS keeps emails unique), account creations still in progress by account name (all a
+//! creation request carries), organizational units by name under the root, IAM entities by
+//! name under the landing zone's path, audit resources by their deterministic names.
 
 mod audit;
 
-pub(crate) use audit::list_aliases;
+pub(crate) use audit::{LogArchiveRead, list_aliases};
 mod iam;
-mod organizations;
+pub(crate) mod organizations;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures::StreamExt;
 
-use crate::actual::{Actual, Observed, UnmanagedAccount};
+use crate::actual::{Actual, UnmanagedAccount};
 use crate::aws::{Aws, CallError};
 use crate::blueprint::Blueprint;
-use crate::desired::{AccountSpec, Address, OrganizationSpec, OuSpec, Spec, Tags};
+use crate::desired::Tags;
+use crate::kinds::{self, Raws};
 
+pub(crate) use iam::{AccountRead, document};
 pub(crate) use organizations::{
     Inventory, list_root, list_top_ous, list_trusted_services, read_inventory,
 };
+
+/// Everything discovery read, before it is named: plain data, no clients.
+#[derive(Debug, Clone)]
+pub(crate) struct Read<'a> {
+    /// The blueprint whose addresses name what was read.
+    pub blueprint: &'a Blueprint,
+    /// The organization, its units, accounts and creations.
+    pub organization: Inventory,
+    /// Each member account of the blueprint that could be read, by name.
+    pub accounts: BTreeMap<String, AccountRead>,
+    /// The audit key and buckets, when the log-archive account could be read.
+    pub log_archive: Option<LogArchiveRead>,
+}
+
+impl<'a> Read<'a> {
+    /// What an organization with only `organization` in it reads as.
+    pub(crate) fn new(blueprint: &'a Blueprint, organization: Inventory) -> Read<'a> {
+        Read {
+            blueprint,
+            organization,
+            accounts: BTreeMap::new(),
+            log_archive: None,
+        }
+    }
+}
+
+/// One resource found, before it is named: its id in AWS and what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Found<K> {
+    /// Its id in AWS (an ARN), where it has one.
+    pub id: Option<String>,
+    /// What it is.
+    pub spec: K,
+}
 
 /// Why the organization could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -55,57 +93,56 @@ const ACCOUNTS_IN_FLIGHT: usize = 8;
 /// recorded as unreadable, and the others are still read.
 #[tracing::instrument(skip_all, fields(blueprint = %blueprint.name))]
 pub async fn discover(aws: &Aws, blueprint: &Blueprint) -> Result<Actual, DiscoverError> {
-    let inventory = read_inventory(aws, blueprint).await?;
-    let mut actual = identify(&inventory, blueprint);
-    let known = actual.known();
+    let mut read = Read::new(blueprint, read_inventory(aws, blueprint).await?);
+    let members = kinds::account::member_ids(&read.organization, blueprint);
     let role = &blueprint.organization.access_role;
     let path = &blueprint.organization.iam_path;
-    let security = &blueprint.accounts.security.name;
     let log_archive = &blueprint.accounts.log_archive.name;
-    let reads: Vec<_> = futures::stream::iter(known.account_ids.iter())
+    let reads: Vec<_> = futures::stream::iter(members.iter())
         .map(|(name, id)| async move {
             tracing::debug!(account = %name, id = %id, "reading account");
             let member = match aws.member(name, id, role, &blueprint.home_region).await {
                 Ok(member) => member,
-                Err(e) => return (name, Err(Unreadable::Assume(e))),
+                Err(e) => return (name, Err(chain(&e))),
             };
-            let (mut found, principals) =
-                match iam::read_account(&member, name, id, path, name == security).await {
-                    Ok(read) => read,
-                    Err(e) => return (name, Err(Unreadable::Read(e))),
-                };
-            if name == log_archive {
+            let iam = match iam::read_account(&member, name, id, path).await {
+                Ok(read) => read,
+                Err(e) => return (name, Err(chain(&e))),
+            };
+            let audit = if name == log_archive {
                 match audit::read_log_archive(&member, blueprint, id).await {
-                    Ok(more) => found.extend(more),
-                    Err(e) => return (name, Err(Unreadable::Read(e))),
+                    Ok(audit) => Some(audit),
+                    Err(e) => return (name, Err(chain(&e))),
                 }
-            }
-            (name, Ok((found, principals)))
+            } else {
+                None
+            };
+            (name, Ok((iam, audit)))
         })
         .buffer_unordered(ACCOUNTS_IN_FLIGHT)
         .collect()
         .await;
-    for (name, read) in reads {
-        match read {
-            Ok((found, principals)) => {
-                actual.resources.extend(found);
-                actual.iam.insert(name.clone(), principals);
+    let mut unreadable = BTreeMap::new();
+    let mut principals = BTreeMap::new();
+    for (name, outcome) in reads {
+        match outcome {
+            Ok(((account, iam), audit)) => {
+                read.accounts.insert(name.clone(), account);
+                principals.insert(name.clone(), iam);
+                if audit.is_some() {
+                    read.log_archive = audit;
+                }
             }
-            Err(Unreadable::Assume(e)) => {
-                tracing::warn!(account = %name, error = %chain(&e), "account unreadable");
-                actual.unreadable.insert(name.clone(), chain(&e));
-            }
-            Err(Unreadable::Read(e)) => {
-                tracing::warn!(account = %name, error = %chain(&e), "account unreadable");
-                actual.unreadable.insert(name.clone(), chain(&e));
+            Err(why) => {
+                tracing::warn!(account = %name, error = %why, "account unreadable");
+                unreadable.insert(name.clone(), why);
             }
         }
     }
-    if actual.management_account_id.is_some()
-        && let Some((address, trail)) = audit::read_trail(aws, blueprint).await?
-    {
-        actual.resources.insert(address, trail);
-    }
+    let raws = kinds::read_own(aws, &read).await?;
+    let mut actual = identify(&read, &raws);
+    actual.unreadable = unreadable;
+    actual.iam = principals;
     tracing::info!(
         resources = actual.resources.len(),
         unmanaged_accounts = actual.unmanaged_accounts.len(),
@@ -113,11 +150,6 @@ pub async fn discover(aws: &Aws, blueprint: &Blueprint) -> Result<Actual, Discov
         "organization read"
     );
     Ok(actual)
-}
-
-enum Unreadable {
-    Assume(crate::aws::AssumeError),
-    Read(DiscoverError),
 }
 
 /// An error and its causes on one line.
@@ -132,123 +164,46 @@ pub(crate) fn chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// Names an inventory with the blueprint's addresses. Pure.
-pub(crate) fn identify(inventory: &Inventory, blueprint: &Blueprint) -> Actual {
+/// Names what was read with the blueprint's addresses, each kind its own resources. Pure.
+pub(crate) fn identify(read: &Read<'_>, raws: &Raws) -> Actual {
     let mut actual = Actual::empty();
+    let inventory = &read.organization;
     let Some(org) = &inventory.organization else {
         return actual;
     };
     actual.management_account_id = Some(org.management_account_id.clone());
     actual.root_id = inventory.root_id.clone();
-    actual.resources.insert(
-        Address::organization(),
-        Observed {
-            id: Some(org.id.clone()),
-            spec: Arc::new(Spec::Organization(OrganizationSpec {
-                feature_set: org.feature_set.clone(),
-                trusted_services: inventory.trusted_services.clone(),
-            })),
-            creating: None,
-            account: None,
-        },
-    );
-    let ou_names: HashMap<&str, &str> = inventory
-        .ous
-        .iter()
-        .map(|ou| (ou.id.as_str(), ou.name.as_str()))
-        .collect();
-    for ou in &inventory.ous {
-        actual.resources.insert(
-            Address::ou(&ou.name),
-            Observed {
-                id: Some(ou.id.clone()),
-                spec: Arc::new(Spec::OrganizationalUnit(OuSpec {
-                    name: ou.name.clone(),
-                    tags: ou.tags.clone(),
-                })),
-                creating: None,
-                account: None,
-            },
-        );
-    }
-    let planned: Vec<(String, String)> = crate::desired::accounts(blueprint)
+    actual.resources.extend(kinds::identify(read, raws));
+    let planned: BTreeSet<String> = crate::desired::accounts(read.blueprint)
         .into_iter()
-        .map(|a| (a.email.to_ascii_lowercase(), a.name))
+        .map(|a| a.email.to_ascii_lowercase())
         .collect();
-    let by_email: HashMap<&str, &str> = planned
-        .iter()
-        .map(|(e, n)| (e.as_str(), n.as_str()))
-        .collect();
-    let planned_names: BTreeSet<&str> = planned.iter().map(|(_, n)| n.as_str()).collect();
-    let empty = Tags::new();
     for account in &inventory.accounts {
-        if account.id == org.management_account_id {
-            continue; // the management account is the organization itself, never a member
-        }
-        let ou = account
-            .parent_ou
-            .as_deref()
-            .map(|id| match ou_names.get(id) {
-                Some(name) => name.to_string(),
-                None => format!("(nested OU {id})"),
-            });
-        match by_email.get(account.email.to_ascii_lowercase().as_str()) {
-            Some(name) => {
-                actual.resources.insert(
-                    Address::account(name),
-                    Observed {
-                        id: Some(account.id.clone()),
-                        spec: Arc::new(Spec::Account(AccountSpec {
-                            name: account.name.clone(),
-                            email: account.email.clone(),
-                            ou: ou.unwrap_or_else(|| ROOT.to_owned()),
-                            tags: inventory
-                                .account_tags
-                                .get(&account.id)
-                                .unwrap_or(&empty)
-                                .clone(),
-                        })),
-                        creating: None,
-                        account: None,
-                    },
-                );
-            }
-            None => actual.unmanaged_accounts.push(UnmanagedAccount {
-                id: account.id.clone(),
-                name: account.name.clone(),
-                email: account.email.clone(),
-                ou,
-            }),
-        }
-    }
-    for request in &inventory.creating {
-        let address = Address::account(&request.account_name);
-        if planned_names.contains(request.account_name.as_str())
-            && !actual.resources.contains_key(&address)
+        if account.id == org.management_account_id
+            || planned.contains(&account.email.to_ascii_lowercase())
         {
-            let email = planned
-                .iter()
-                .find(|(_, n)| n == &request.account_name)
-                .map(|(e, _)| e.clone())
-                .unwrap_or_default();
-            actual.resources.insert(
-                address,
-                Observed {
-                    id: None,
-                    spec: Arc::new(Spec::Account(AccountSpec {
-                        name: request.account_name.clone(),
-                        email,
-                        ou: ROOT.to_owned(),
-                        tags: Tags::new(),
-                    })),
-                    creating: Some(request.id.clone()),
-                    account: None,
-                },
-            );
+            continue;
         }
+        actual.unmanaged_accounts.push(UnmanagedAccount {
+            id: account.id.clone(),
+            name: account.name.clone(),
+            email: account.email.clone(),
+            ou: account
+                .parent_ou
+                .as_deref()
+                .map(|id| ou_name(inventory, id)),
+        });
     }
     actual.unmanaged_accounts.sort();
     actual
+}
+
+/// The name shown for the unit `id`: a top-level unit's name, or where a nested one is.
+pub(crate) fn ou_name(inventory: &Inventory, id: &str) -> String {
+    match inventory.ous.iter().find(|ou| ou.id == id) {
+        Some(ou) => ou.name.clone(),
+        None => format!("(nested OU {id})"),
+    }
 }
 
 /// The OU name shown for an account directly under the root.

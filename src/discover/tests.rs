@@ -1,8 +1,15 @@
 //! Naming an inventory with the blueprint's addresses, with plain data.
 
+use std::collections::HashMap;
+
 use super::organizations::{AccountInfo, CreationInfo, OrgInfo, OuInfo};
 use super::*;
-use crate::desired::{BLUEPRINT_TAG, OWNER_TAG};
+use crate::desired::{Address, BLUEPRINT_TAG, OWNER_TAG, Spec};
+
+/// What the organization's inventory alone names.
+fn named(inventory: &Inventory, blueprint: &Blueprint) -> Actual {
+    identify(&Read::new(blueprint, inventory.clone()), &Raws::default())
+}
 
 fn acme() -> Blueprint {
     Blueprint::load(concat!(env!("CARGO_MANIFEST_DIR"), "/blueprints/acme.yaml")).unwrap()
@@ -66,13 +73,13 @@ fn inventory() -> Inventory {
 
 #[test]
 fn no_organization_is_an_empty_state() {
-    let actual = identify(&Inventory::default(), &acme());
+    let actual = named(&Inventory::default(), &acme());
     assert_eq!(actual, Actual::empty());
 }
 
 #[test]
 fn accounts_are_matched_by_email_ignoring_case() {
-    let actual = identify(&inventory(), &acme());
+    let actual = named(&inventory(), &acme());
     let lumo = &actual.resources[&Address::account("lumo-prod")];
     assert_eq!(lumo.id.as_deref(), Some("111111111111"));
     let Spec::Account(spec) = lumo.spec.as_ref() else {
@@ -85,7 +92,7 @@ fn accounts_are_matched_by_email_ignoring_case() {
 
 #[test]
 fn the_management_account_is_never_a_member_and_others_are_unmanaged() {
-    let actual = identify(&inventory(), &acme());
+    let actual = named(&inventory(), &acme());
     assert!(
         !actual
             .resources
@@ -102,7 +109,7 @@ fn the_management_account_is_never_a_member_and_others_are_unmanaged() {
 
 #[test]
 fn an_account_in_a_nested_ou_says_so() {
-    let actual = identify(&inventory(), &acme());
+    let actual = named(&inventory(), &acme());
     let Spec::Account(spec) = actual.resources[&Address::account("security")]
         .spec
         .as_ref()
@@ -114,7 +121,7 @@ fn an_account_in_a_nested_ou_says_so() {
 
 #[test]
 fn a_creation_in_progress_is_matched_by_name_and_not_created_again() {
-    let actual = identify(&inventory(), &acme());
+    let actual = named(&inventory(), &acme());
     let retail = &actual.resources[&Address::account("retail-dev")];
     assert_eq!(retail.creating.as_deref(), Some("car-1"));
     assert_eq!(retail.id, None);
@@ -135,7 +142,7 @@ fn a_creation_in_progress_is_matched_by_name_and_not_created_again() {
 
 #[test]
 fn organization_and_ous_carry_their_ids() {
-    let actual = identify(&inventory(), &acme());
+    let actual = named(&inventory(), &acme());
     assert_eq!(actual.root_id.as_deref(), Some("r-root"));
     assert_eq!(
         actual.management_account_id.as_deref(),

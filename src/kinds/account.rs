@@ -5,6 +5,7 @@
 //! until AWS finishes. CreateAccount has no idempotency token, so the effect looks for a
 //! creation of the same account before every attempt, and never lets the SDK retry it.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use aws_sdk_organizations::error::ProvideErrorMetadata;
@@ -13,12 +14,15 @@ use serde::{Deserialize, Serialize};
 
 use super::organizational_unit::{ou_id, root_id};
 use super::writes::organizations_tags;
-use super::{Attr, ResourceKind, Step, json};
+use super::{Attr, ResourceKind, Step, json, observed};
+use crate::actual::Observed;
 use crate::apply::{Ctx, Event, StepError};
 use crate::aws::call;
 use crate::blueprint::DeletableKind;
-use crate::desired::{Address, Known, Tags};
-use crate::discover::ROOT;
+use crate::blueprint::Blueprint;
+use crate::desired::{Address, Known, Spec, Tags, accounts};
+use crate::discover::{Inventory, ROOT, Read, ou_name};
+use crate::discover::organizations::AccountInfo;
 use crate::plan::{Action, Change};
 
 /// A member account.
@@ -76,6 +80,59 @@ impl ResourceKind for AccountSpec {
 
     fn assumed_id(&self, known: &Known) -> Option<String> {
         known.account_ids.get(&self.name).cloned()
+    }
+
+    type Raw = ();
+
+    fn identify(read: &Read<'_>, _: &()) -> Vec<(Address, Observed)> {
+        let inventory = &read.organization;
+        let mut names = BTreeSet::new();
+        let mut found = Vec::new();
+        for (name, account) in matched(inventory, read.blueprint) {
+            names.insert(name.clone());
+            let spec = AccountSpec {
+                name: account.name.clone(),
+                email: account.email.clone(),
+                ou: account
+                    .parent_ou
+                    .as_deref()
+                    .map(|id| ou_name(inventory, id))
+                    .unwrap_or_else(|| ROOT.to_owned()),
+                tags: inventory
+                    .account_tags
+                    .get(&account.id)
+                    .cloned()
+                    .unwrap_or_default(),
+            };
+            found.push((
+                Address::account(&name),
+                observed(Some(account.id.clone()), Spec::Account(spec), None),
+            ));
+        }
+        let planned = accounts(read.blueprint);
+        for request in &inventory.creating {
+            let Some(account) = planned.iter().find(|a| a.name == request.account_name) else {
+                continue;
+            };
+            // Found already, or another request for it seen first.
+            if !names.insert(account.name.clone()) {
+                continue;
+            }
+            let spec = AccountSpec {
+                name: request.account_name.clone(),
+                email: account.email.to_ascii_lowercase(),
+                ou: ROOT.to_owned(),
+                tags: Tags::new(),
+            };
+            found.push((
+                Address::account(&account.name),
+                Observed {
+                    creating: Some(request.id.clone()),
+                    ..observed(None, Spec::Account(spec), None)
+                },
+            ));
+        }
+        found
     }
 
     type Seen = Seen;
@@ -140,6 +197,32 @@ impl ResourceKind for AccountSpec {
         }
         Ok(())
     }
+}
+
+/// The organization's accounts that are the blueprint's, with their blueprint names: matched
+/// by email, which AWS keeps unique; the management account is never one of them.
+fn matched<'a>(inventory: &'a Inventory, blueprint: &Blueprint) -> Vec<(String, &'a AccountInfo)> {
+    let Some(org) = &inventory.organization else {
+        return Vec::new();
+    };
+    let by_email: HashMap<String, String> = accounts(blueprint)
+        .into_iter()
+        .map(|a| (a.email.to_ascii_lowercase(), a.name))
+        .collect();
+    inventory
+        .accounts
+        .iter()
+        .filter(|a| a.id != org.management_account_id)
+        .filter_map(|a| Some((by_email.get(&a.email.to_ascii_lowercase())?.clone(), a)))
+        .collect()
+}
+
+/// The ids of the blueprint's accounts that exist, by name: the accounts discovery reads.
+pub(crate) fn member_ids(inventory: &Inventory, blueprint: &Blueprint) -> BTreeMap<String, String> {
+    matched(inventory, blueprint)
+        .into_iter()
+        .map(|(name, account)| (name, account.id.clone()))
+        .collect()
 }
 
 /// Creates the account, or finds the creation a previous run started, and waits for it.

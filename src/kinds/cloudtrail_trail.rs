@@ -1,13 +1,16 @@
 //! The organization trail, in the management account and the blueprint's home region. Never
-//! deleted.
+//! deleted. The one kind that reads itself: no shared read covers CloudTrail.
 
 use serde::{Deserialize, Serialize};
 
-use super::{Attr, ResourceKind, Step, json};
+use super::{Attr, ResourceKind, Step, json, observed};
+use crate::actual::Observed;
 use crate::apply::{Ctx, StepError};
-use crate::aws::call;
-use crate::blueprint::DeletableKind;
-use crate::desired::Tags;
+use crate::aws::{Aws, call};
+use crate::blueprint::{Blueprint, DeletableKind};
+use crate::desired::audit::ORG_TRAIL;
+use crate::desired::{Address, Spec, Tags};
+use crate::discover::{DiscoverError, Found, Read, tag_map};
 
 /// The organization trail.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -84,6 +87,30 @@ impl ResourceKind for TrailSpec {
             ("logging", Attr::Exact(json(&self.logging))),
             ("tags", Attr::Tags(&self.tags)),
         ]
+    }
+
+    type Raw = Option<Found<TrailSpec>>;
+
+    async fn read_own(aws: &Aws, read: &Read<'_>) -> Result<Self::Raw, DiscoverError> {
+        if read.organization.organization.is_none() {
+            return Ok(None);
+        }
+        read_trail(aws, read.blueprint).await
+    }
+
+    fn identify(_read: &Read<'_>, raw: &Self::Raw) -> Vec<(Address, Observed)> {
+        raw.iter()
+            .map(|trail| {
+                (
+                    Address::trail(ORG_TRAIL),
+                    observed(
+                        trail.id.clone(),
+                        Spec::CloudtrailTrail(trail.spec.clone()),
+                        None,
+                    ),
+                )
+            })
+            .collect()
     }
 
     type Seen = Seen;
@@ -210,6 +237,63 @@ fn trail_tags(spec: &TrailSpec) -> Result<Vec<aws_sdk_cloudtrail::types::Tag>, S
                 .build()?)
         })
         .collect()
+}
+
+/// The organization trail, read in the management account.
+async fn read_trail(
+    aws: &Aws,
+    blueprint: &Blueprint,
+) -> Result<Option<Found<TrailSpec>>, DiscoverError> {
+    let cloudtrail = &aws.cloudtrail(&blueprint.home_region);
+    let name = blueprint.trail_name();
+    let trails = cloudtrail
+        .describe_trails()
+        .trail_name_list(&name)
+        .include_shadow_trails(false)
+        .send()
+        .await
+        .map_err(call("cloudtrail.DescribeTrails"))?;
+    let Some(trail) = trails
+        .trail_list()
+        .iter()
+        .find(|t| t.name() == Some(name.as_str()))
+    else {
+        return Ok(None);
+    };
+    let arn = trail.trail_arn().unwrap_or_default();
+    let status = cloudtrail
+        .get_trail_status()
+        .name(arn)
+        .send()
+        .await
+        .map_err(call("cloudtrail.GetTrailStatus"))?;
+    let tags = cloudtrail
+        .list_tags()
+        .resource_id_list(arn)
+        .send()
+        .await
+        .map_err(call("cloudtrail.ListTags"))?;
+    let tags = tag_map(
+        tags.resource_tag_list()
+            .iter()
+            .flat_map(|r| r.tags_list())
+            .map(|t| (t.key(), t.value().unwrap_or_default())),
+    );
+    let spec = TrailSpec {
+        name,
+        bucket: trail.s3_bucket_name().unwrap_or_default().to_owned(),
+        kms_key: trail.kms_key_id().unwrap_or_default().to_owned(),
+        multi_region: trail.is_multi_region_trail() == Some(true),
+        organization: trail.is_organization_trail() == Some(true),
+        log_validation: trail.log_file_validation_enabled() == Some(true),
+        global_events: trail.include_global_service_events() == Some(true),
+        logging: status.is_logging() == Some(true),
+        tags,
+    };
+    Ok(Some(Found {
+        id: Some(arn.to_owned()),
+        spec,
+    }))
 }
 
 #[cfg(test)]

@@ -7,11 +7,13 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::writes::{eventually, gone_ok, is_code};
-use super::{Attr, ResourceKind, Step};
+use super::{Attr, ResourceKind, Step, observed};
+use crate::actual::Observed;
 use crate::apply::{Ctx, StepError};
 use crate::aws::call;
 use crate::blueprint::DeletableKind;
-use crate::desired::Tags;
+use crate::desired::{Address, Spec, Tags};
+use crate::discover::{Read, document};
 use crate::policy::PolicyDocument;
 
 /// An IAM group. IAM groups take no tags: lz owns the groups under its IAM path.
@@ -55,6 +57,48 @@ impl ResourceKind for GroupSpec {
 
     fn attributes(&self) -> Vec<(&'static str, Attr<'_>)> {
         vec![("inline_policies", Attr::Policies(&self.inline_policies))]
+    }
+
+    type Raw = ();
+
+    fn identify(read: &Read<'_>, _: &()) -> Vec<(Address, Observed)> {
+        // Groups are lz's only in the security account, where people sign in.
+        let security = read.blueprint.accounts.security.name.as_str();
+        let path = read.blueprint.organization.iam_path.as_str();
+        let Some(listing) = read.accounts.get(security) else {
+            return Vec::new();
+        };
+        listing
+            .details
+            .iter()
+            .flat_map(|p| p.group_detail_list())
+            .filter(|group| group.path() == Some(path))
+            .map(|group| {
+                let name = group.group_name().unwrap_or_default();
+                let spec = GroupSpec {
+                    name: name.to_owned(),
+                    path: path.to_owned(),
+                    inline_policies: group
+                        .group_policy_list()
+                        .iter()
+                        .map(|p| {
+                            (
+                                p.policy_name().unwrap_or_default().to_owned(),
+                                Arc::new(document(p.policy_document())),
+                            )
+                        })
+                        .collect(),
+                };
+                (
+                    Address::group(name),
+                    observed(
+                        group.arn().map(str::to_owned),
+                        Spec::IamGroup(spec),
+                        Some(security),
+                    ),
+                )
+            })
+            .collect()
     }
 
     type Seen = Seen;

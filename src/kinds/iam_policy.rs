@@ -6,11 +6,13 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::writes::{gone_ok, iam_tags, is_code};
-use super::{Attr, ResourceKind, Step};
+use super::{Attr, ResourceKind, Step, observed};
+use crate::actual::Observed;
 use crate::apply::{Ctx, StepError};
 use crate::aws::call;
 use crate::blueprint::DeletableKind;
-use crate::desired::Tags;
+use crate::desired::{Address, Spec, Tags};
+use crate::discover::{Read, document};
 use crate::policy::PolicyDocument;
 
 /// A customer managed IAM policy.
@@ -77,6 +79,41 @@ impl ResourceKind for PolicySpec {
             ("document", Attr::Policy(&self.document)),
             ("tags", Attr::Tags(&self.tags)),
         ]
+    }
+
+    type Raw = ();
+
+    fn identify(read: &Read<'_>, _: &()) -> Vec<(Address, Observed)> {
+        let path = read.blueprint.organization.iam_path.as_str();
+        let mut found = Vec::new();
+        for (account, listing) in &read.accounts {
+            for policy in listing.details.iter().flat_map(|p| p.policies()) {
+                if policy.path() != Some(path) {
+                    continue;
+                }
+                let arn = policy.arn().unwrap_or_default();
+                // moto (5.2.5) leaves PolicyName out of this listing; the ARN ends with it.
+                let name = policy
+                    .policy_name()
+                    .unwrap_or_else(|| arn.rsplit('/').next().unwrap_or_default());
+                let default = policy
+                    .policy_version_list()
+                    .iter()
+                    .find(|v| v.is_default_version())
+                    .and_then(|v| v.document());
+                let spec = PolicySpec {
+                    name: name.to_owned(),
+                    path: path.to_owned(),
+                    document: Arc::new(document(default)),
+                    tags: listing.policy_tags.get(arn).cloned().unwrap_or_default(),
+                };
+                found.push((
+                    Address::policy(account, name),
+                    observed(Some(arn.to_owned()), Spec::IamPolicy(spec), Some(account)),
+                ));
+            }
+        }
+        found
     }
 
     type Seen = Seen;

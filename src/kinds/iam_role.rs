@@ -8,11 +8,13 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::writes::{eventually, gone_ok, iam_tags, is_code};
-use super::{Attr, ResourceKind, Step, json};
+use super::{Attr, ResourceKind, Step, json, observed};
+use crate::actual::Observed;
 use crate::apply::{Ctx, StepError};
 use crate::aws::call;
 use crate::blueprint::DeletableKind;
-use crate::desired::Tags;
+use crate::desired::{Address, Spec, Tags};
+use crate::discover::{Read, document, tag_map};
 use crate::policy::PolicyDocument;
 
 /// An IAM role.
@@ -90,6 +92,59 @@ impl ResourceKind for RoleSpec {
             ("max_session_secs", Attr::Exact(json(&self.max_session_secs))),
             ("tags", Attr::Tags(&self.tags)),
         ]
+    }
+
+    type Raw = ();
+
+    fn identify(read: &Read<'_>, _: &()) -> Vec<(Address, Observed)> {
+        let path = read.blueprint.organization.iam_path.as_str();
+        let mut found = Vec::new();
+        for (account, listing) in &read.accounts {
+            for role in listing.details.iter().flat_map(|p| p.role_detail_list()) {
+                if role.path() != Some(path) {
+                    continue;
+                }
+                let name = role.role_name().unwrap_or_default();
+                let spec = RoleSpec {
+                    name: name.to_owned(),
+                    path: path.to_owned(),
+                    trust_policy: Arc::new(document(role.assume_role_policy_document())),
+                    managed_policies: role
+                        .attached_managed_policies()
+                        .iter()
+                        .filter_map(|p| p.policy_arn().map(str::to_owned))
+                        .collect(),
+                    inline_policies: role
+                        .role_policy_list()
+                        .iter()
+                        .map(|p| {
+                            (
+                                p.policy_name().unwrap_or_default().to_owned(),
+                                Arc::new(document(p.policy_document())),
+                            )
+                        })
+                        .collect(),
+                    permissions_boundary: role
+                        .permissions_boundary()
+                        .and_then(|b| b.permissions_boundary_arn().map(str::to_owned)),
+                    max_session_secs: listing
+                        .sessions
+                        .get(name)
+                        .and_then(|s| u32::try_from(*s).ok())
+                        .unwrap_or(3600),
+                    tags: tag_map(role.tags().iter().map(|t| (t.key(), t.value()))),
+                };
+                found.push((
+                    Address::role(account, name),
+                    observed(
+                        role.arn().map(str::to_owned),
+                        Spec::IamRole(spec),
+                        Some(account),
+                    ),
+                ));
+            }
+        }
+        found
     }
 
     type Seen = Seen;

@@ -4,12 +4,14 @@
 use aws_sdk_kms::types::{KeySpec as KmsKeySpec, KeyUsageType, Tag as KmsTag};
 use serde::{Deserialize, Serialize};
 
-use super::{Attr, ResourceKind, Step, json};
+use super::{Attr, ResourceKind, Step, json, observed};
+use crate::actual::Observed;
 use crate::apply::{Ctx, StepError};
 use crate::aws::call;
 use crate::blueprint::DeletableKind;
-use crate::desired::{Address, Known, Tags};
-use crate::discover::list_aliases;
+use crate::desired::audit::AUDIT;
+use crate::desired::{Address, Known, Spec, Tags};
+use crate::discover::{Read, list_aliases};
 use crate::policy::PolicyDocument;
 
 /// A customer managed KMS key, found by its alias.
@@ -74,6 +76,22 @@ impl ResourceKind for KeySpec {
 
     fn learn(&self, address: &Address, id: &str, known: &mut Known) {
         known.key_arns.insert(address.clone(), id.to_owned());
+    }
+
+    type Raw = ();
+
+    fn identify(read: &Read<'_>, _: &()) -> Vec<(Address, Observed)> {
+        let account = read.blueprint.accounts.log_archive.name.as_str();
+        read.log_archive
+            .iter()
+            .filter_map(|audit| audit.key.as_ref())
+            .map(|key| {
+                (
+                    Address::key(AUDIT),
+                    observed(key.id.clone(), Spec::KmsKey(key.spec.clone()), Some(account)),
+                )
+            })
+            .collect()
     }
 
     type Seen = Seen;

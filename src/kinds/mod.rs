@@ -18,10 +18,12 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::actual::Actual;
+use crate::actual::{Actual, Observed};
 use crate::apply::{Ctx, StepError};
+use crate::aws::Aws;
 use crate::blueprint::DeletableKind;
 use crate::desired::{Address, Known, Tags};
+use crate::discover::{DiscoverError, Read};
 use crate::plan::{Action, Change};
 use crate::policy::PolicyDocument;
 
@@ -65,6 +67,22 @@ pub(crate) trait ResourceKind: Variant + Sized + Send + Sync + 'static {
         None
     }
 
+    /// What this kind reads for itself, in the management account, beyond the shared reads
+    /// of [`Read`] (the organization's inventory, each member account's IAM listing, the audit
+    /// key and buckets); `()` for kinds those cover.
+    type Raw: Default + Send + Sync;
+
+    /// Reads [`Self::Raw`]; the default reads nothing.
+    fn read_own(
+        _aws: &Aws,
+        _read: &Read<'_>,
+    ) -> impl Future<Output = Result<Self::Raw, DiscoverError>> + Send {
+        async { Ok(Self::Raw::default()) }
+    }
+
+    /// Names what discovery read: every resource of this kind found, by address. Pure.
+    fn identify(read: &Read<'_>, raw: &Self::Raw) -> Vec<(Address, Observed)>;
+
     /// What apply re-reads before writing, and learns while writing.
     type Seen: Send + Sync;
     /// One write.
@@ -86,6 +104,17 @@ pub(crate) trait ResourceKind: Variant + Sized + Send + Sync + 'static {
         seen: &mut Self::Seen,
         op: &Self::Op,
     ) -> impl Future<Output = Result<(), StepError>> + Send;
+}
+
+/// A found resource, named: its id and what it is, in the blueprint account `account`
+/// (`None`: the management account).
+pub(crate) fn observed(id: Option<String>, spec: Spec, account: Option<&str>) -> Observed {
+    Observed {
+        id,
+        spec: Arc::new(spec),
+        creating: None,
+        account: account.map(str::to_owned),
+    }
 }
 
 /// One change to a resource of kind `K`, as apply performs it.
@@ -267,6 +296,26 @@ macro_rules! kinds {
                 }
             }
         )*
+
+        /// What each kind read for itself.
+        #[derive(Default)]
+        pub(crate) struct Raws {
+            $( $module: <$spec as ResourceKind>::Raw, )*
+        }
+
+        /// Reads what each kind reads for itself.
+        pub(crate) async fn read_own(aws: &Aws, read: &Read<'_>) -> Result<Raws, DiscoverError> {
+            Ok(Raws {
+                $( $module: <$spec as ResourceKind>::read_own(aws, read).await?, )*
+            })
+        }
+
+        /// Every resource discovery read, named by its kind. Pure.
+        pub(crate) fn identify(read: &Read<'_>, raws: &Raws) -> Vec<(Address, Observed)> {
+            let mut found = Vec::new();
+            $( found.extend(<$spec as ResourceKind>::identify(read, &raws.$module)); )*
+            found
+        }
 
         /// Performs one planned change, by its kind.
         pub(crate) async fn apply(ctx: &Ctx<'_>, change: &Change) -> Result<(), StepError> {

@@ -5,12 +5,13 @@ use std::collections::BTreeSet;
 use aws_sdk_organizations::types::OrganizationFeatureSet;
 use serde::{Deserialize, Serialize};
 
-use super::{Attr, ResourceKind, Step, json};
+use super::{Attr, ResourceKind, Step, json, observed};
+use crate::actual::Observed;
 use crate::apply::{Ctx, StepError};
 use crate::aws::call;
 use crate::blueprint::DeletableKind;
-use crate::desired::{Address, Known, Tags};
-use crate::discover::list_trusted_services;
+use crate::desired::{Address, Known, Spec, Tags};
+use crate::discover::{Read, list_trusted_services};
 
 /// The organization.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -63,6 +64,23 @@ impl ResourceKind for OrganizationSpec {
 
     fn assumed_id(&self, known: &Known) -> Option<String> {
         known.organization_id.clone()
+    }
+
+    type Raw = ();
+
+    fn identify(read: &Read<'_>, _: &()) -> Vec<(Address, Observed)> {
+        let inventory = &read.organization;
+        let Some(org) = &inventory.organization else {
+            return Vec::new();
+        };
+        let spec = OrganizationSpec {
+            feature_set: org.feature_set.clone(),
+            trusted_services: inventory.trusted_services.clone(),
+        };
+        vec![(
+            Address::organization(),
+            observed(Some(org.id.clone()), Spec::Organization(spec), None),
+        )]
     }
 
     type Seen = Seen;

@@ -3,13 +3,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::writes::organizations_tags;
-use super::{Attr, ResourceKind, Step};
-use crate::actual::Actual;
+use super::{Attr, ResourceKind, Step, observed};
+use crate::actual::{Actual, Observed};
 use crate::apply::{Ctx, StepError};
 use crate::aws::call;
 use crate::blueprint::DeletableKind;
-use crate::desired::{Spec, Tags};
-use crate::discover::{list_root, list_top_ous};
+use crate::desired::{Address, Spec, Tags};
+use crate::discover::{Read, list_root, list_top_ous};
 
 /// An organizational unit, directly under the root.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -63,6 +63,25 @@ impl ResourceKind for OuSpec {
             .iter()
             .any(|a| a.ou.as_deref() == Some(self.name.as_str()));
         (managed || unmanaged).then_some("it still holds accounts")
+    }
+
+    type Raw = ();
+
+    fn identify(read: &Read<'_>, _: &()) -> Vec<(Address, Observed)> {
+        read.organization
+            .ous
+            .iter()
+            .map(|ou| {
+                let spec = OuSpec {
+                    name: ou.name.clone(),
+                    tags: ou.tags.clone(),
+                };
+                (
+                    Address::ou(&ou.name),
+                    observed(Some(ou.id.clone()), Spec::OrganizationalUnit(spec), None),
+                )
+            })
+            .collect()
     }
 
     type Seen = Seen;

@@ -14,11 +14,13 @@ use aws_sdk_s3::types::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{Attr, ResourceKind, Step, json};
+use super::{Attr, ResourceKind, Step, json, observed};
+use crate::actual::Observed;
 use crate::apply::{Ctx, StepError};
 use crate::aws::call;
 use crate::blueprint::DeletableKind;
-use crate::desired::Tags;
+use crate::desired::{Address, Spec, Tags};
+use crate::discover::Read;
 use crate::policy::PolicyDocument;
 
 /// An S3 bucket with its security settings.
@@ -150,6 +152,26 @@ impl ResourceKind for BucketSpec {
                 self.name
             )
         })
+    }
+
+    type Raw = ();
+
+    fn identify(read: &Read<'_>, _: &()) -> Vec<(Address, Observed)> {
+        let account = read.blueprint.accounts.log_archive.name.as_str();
+        read.log_archive
+            .iter()
+            .flat_map(|audit| &audit.buckets)
+            .map(|(short, bucket)| {
+                (
+                    Address::bucket(short),
+                    observed(
+                        bucket.id.clone(),
+                        Spec::S3Bucket(bucket.spec.clone()),
+                        Some(account),
+                    ),
+                )
+            })
+            .collect()
     }
 
     type Seen = Seen;
