@@ -15,7 +15,8 @@ fn blueprint(customers: usize) -> Blueprint {
     let mut yaml = String::from(
         "version: 1\nname: bench\nhome_region: eu-west-3\norganization: { email: \"aws+{account}@bench.example\" }\n\
          accounts: { security: { name: security }, log_archive: { name: log-archive } }\n\
-         environments: { dev: { ou: Dev }, preprod: { ou: PreProd }, prod: { ou: Prod } }\ncustomers:\n",
+         environments: { dev: { ou: Dev }, preprod: { ou: PreProd }, prod: { ou: Prod } }\n\
+         quotas: { accounts_per_organization: 10000 }\ncustomers:\n",
     );
     for n in 0..customers {
         yaml.push_str(&format!(
@@ -30,8 +31,14 @@ fn known(bp: &Blueprint) -> Known {
     let mut known = Known {
         organization_id: Some("o-bench".to_owned()),
         management_account_id: Some("999999999999".to_owned()),
+        root_id: Some("r-bnch".to_owned()),
         ..Known::default()
     };
+    for (n, ou) in ["Security", "Dev", "PreProd", "Prod"].into_iter().enumerate() {
+        known
+            .ou_ids
+            .insert(ou.to_owned(), format!("ou-bnch-{n:08}"));
+    }
     let names = expand(bp, &Known::default())
         .resources
         .into_iter()

@@ -72,6 +72,7 @@ impl Actual {
     pub fn as_if_applied(desired: &Desired, known: &Known) -> Actual {
         let mut actual = Actual {
             management_account_id: known.management_account_id.clone(),
+            root_id: known.root_id.clone(),
             ..Actual::default()
         };
         for resource in &desired.resources {
@@ -93,6 +94,7 @@ impl Actual {
     pub fn known(&self) -> Known {
         let mut known = Known {
             management_account_id: self.management_account_id.clone(),
+            root_id: self.root_id.clone(),
             ..Known::default()
         };
         for (address, observed) in &self.resources {

@@ -15,6 +15,8 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::quotas::QuotaName;
+
 /// The only blueprint format version this build reads.
 pub const SUPPORTED_VERSION: u32 = 1;
 
@@ -56,6 +58,11 @@ pub struct Blueprint {
     /// default: nothing is ever deleted unless named here. Accounts are never deleted.
     #[serde(default)]
     pub allow_delete: Vec<DeletableKind>,
+    /// AWS quotas raised for this organization, by name (`trust_policy_size: 4096`,
+    /// `accounts_per_organization: 300`): lz checks what it would send against AWS's defaults
+    /// unless a raised value is declared here. Only quotas AWS raises may be declared.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub quotas: BTreeMap<QuotaName, u64>,
 }
 
 /// Organization-wide settings.

@@ -43,6 +43,7 @@ pub mod discover;
 pub mod kinds;
 pub mod plan;
 pub mod policy;
+pub mod quotas;
 pub mod render;
 pub mod validate;
 pub mod yaml;

@@ -166,6 +166,13 @@ fn complete(bp: &Blueprint, mut known: Known) -> Known {
     known
         .management_account_id
         .get_or_insert_with(|| "100000000000".to_owned());
+    known.root_id.get_or_insert_with(|| "r-lzc0".to_owned());
+    for (i, ou) in crate::desired::ous(bp).into_iter().enumerate() {
+        known
+            .ou_ids
+            .entry(ou.to_owned())
+            .or_insert_with(|| format!("ou-lzc0-{i:08}"));
+    }
     for (i, account) in crate::desired::accounts(bp).iter().enumerate() {
         known
             .account_ids

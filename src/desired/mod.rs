@@ -164,6 +164,12 @@ pub struct Known {
     pub account_ids: HashMap<String, String>,
     /// KMS key ARNs by address (`kms.audit`).
     pub key_arns: HashMap<Address, String>,
+    /// The id of the organization's root (`r-...`).
+    #[serde(default)]
+    pub root_id: Option<String>,
+    /// Organizational unit ids by name (`ou-...`).
+    #[serde(default)]
+    pub ou_ids: HashMap<String, String>,
 }
 
 /// Looks ids up while expanding, noting those that are not known yet.
@@ -208,6 +214,28 @@ impl<'a> Ids<'a> {
             None => {
                 self.unknown.insert(Address::organization());
                 Address::organization().id_placeholder()
+            }
+        }
+    }
+
+    fn root(&mut self) -> String {
+        match &self.known.root_id {
+            Some(id) => id.clone(),
+            None => {
+                self.unknown.insert(Address::organization());
+                format!("{PLACEHOLDER}organization.root)")
+            }
+        }
+    }
+
+    fn ou(&mut self, name: &str) -> String {
+        match self.known.ou_ids.get(name) {
+            Some(id) => id.clone(),
+            None => {
+                let address = Address::ou(name);
+                let placeholder = address.id_placeholder();
+                self.unknown.insert(address);
+                placeholder
             }
         }
     }
@@ -306,6 +334,19 @@ pub(crate) fn accounts(bp: &Blueprint) -> Vec<PlannedAccount<'_>> {
     out
 }
 
+/// The names of the organizational units the blueprint makes: those holding its accounts, in
+/// the accounts' order, then those of environments no customer has yet.
+pub(crate) fn ous(bp: &Blueprint) -> Vec<&str> {
+    let mut ous: Vec<&str> = Vec::new();
+    let held = accounts(bp).into_iter().map(|a| a.ou);
+    for ou in held.chain(bp.environments.values().map(|e| e.ou.as_str())) {
+        if !ous.contains(&ou) {
+            ous.push(ou);
+        }
+    }
+    ous
+}
+
 /// Expands a (validated) blueprint into every resource it asks for.
 pub fn expand(bp: &Blueprint, known: &Known) -> Desired {
     let mut x = Expansion {
@@ -323,18 +364,7 @@ pub fn expand(bp: &Blueprint, known: &Known) -> Desired {
         vec![],
     );
     let accounts = accounts(bp);
-    let mut ous: Vec<&str> = Vec::new();
-    for account in &accounts {
-        if !ous.contains(&account.ou) {
-            ous.push(account.ou);
-        }
-    }
-    for env in bp.environments.values() {
-        if !ous.contains(&env.ou.as_str()) {
-            ous.push(&env.ou);
-        }
-    }
-    for ou in ous {
+    for ou in ous(bp) {
         let tags = x.tags(&[]);
         x.push(
             Address::ou(ou),

@@ -19,8 +19,14 @@ pub(crate) fn all_known(bp: &Blueprint) -> Known {
     let mut known = Known {
         organization_id: Some("o-abc123".to_owned()),
         management_account_id: Some("999999999999".to_owned()),
+        root_id: Some("r-ab12".to_owned()),
         ..Known::default()
     };
+    for (n, ou) in crate::desired::ous(bp).into_iter().enumerate() {
+        known
+            .ou_ids
+            .insert(ou.to_owned(), format!("ou-ab12-{n:08}"));
+    }
     for (n, account) in accounts(bp).iter().enumerate() {
         known
             .account_ids
@@ -218,29 +224,54 @@ fn no_statement_grants_every_action() {
 }
 
 #[test]
-fn groups_in_the_security_account_name_exactly_the_tier_roles() {
+fn groups_in_the_security_account_name_the_tier_role_in_exactly_its_units() {
     let bp = acme();
     let known = all_known(&bp);
     let desired = expand(&bp, &known);
-    let group = desired.get(&Address::group("lz-tinker")).unwrap();
-    assert_eq!(group.account.as_deref(), Some("security"));
-    let Spec::IamGroup(spec) = &group.spec.as_ref() else {
-        panic!()
+    let paths = |group: &str| {
+        let group = desired.get(&Address::group(group)).unwrap();
+        assert_eq!(group.account.as_deref(), Some("security"));
+        let Spec::IamGroup(spec) = &group.spec.as_ref() else {
+            panic!()
+        };
+        let statement = &spec.inline_policies["lz-assume"].statements[0];
+        let resources: Vec<String> = statement.resource.iter().map(str::to_owned).collect();
+        let paths: Vec<String> =
+            statement.condition["ForAnyValue:StringEquals"]["aws:ResourceOrgPaths"]
+                .0
+                .iter()
+                .map(|p| p.to_string())
+                .collect();
+        (resources, paths)
     };
-    let resources: Vec<&str> = spec.inline_policies["lz-assume"].statements[0]
-        .resource
-        .iter()
-        .collect();
-    let expected: Vec<String> = ["lumo-dev", "retail-dev"]
-        .iter()
-        .map(|a| {
-            format!(
-                "arn:aws:iam::{}:role/landing-zone/lz-tinker",
-                known.account_ids[*a]
-            )
-        })
-        .collect();
-    assert_eq!(resources, expected);
+    let path = |ou: &str| format!("o-abc123/r-ab12/{}/", known.ou_ids[ou]);
+    let (resources, tinker) = paths("lz-tinker");
+    assert_eq!(resources, ["arn:aws:iam::*:role/landing-zone/lz-tinker"]);
+    assert_eq!(tinker, [path("Dev")]);
+    let (_, settler) = paths("lz-settler");
+    assert_eq!(settler, [path("Dev"), path("PreProd"), path("Prod")]);
+}
+
+#[test]
+fn a_group_policy_does_not_grow_with_the_accounts() {
+    let size = |customers: usize| {
+        let mut bp = acme();
+        let template = bp.customers["lumo"].clone();
+        for n in 0..customers {
+            bp.customers.insert(format!("c{n:04}"), template.clone());
+        }
+        let desired = expand(&bp, &all_known(&bp));
+        let Spec::IamGroup(group) = desired
+            .get(&Address::group("lz-watcher"))
+            .unwrap()
+            .spec
+            .as_ref()
+        else {
+            panic!()
+        };
+        crate::quotas::policy_size(&group.inline_policies["lz-assume"])
+    };
+    assert_eq!(size(1), size(1_700));
 }
 
 #[test]

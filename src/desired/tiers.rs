@@ -34,7 +34,8 @@ pub(super) fn expand(x: &mut Expansion<'_>, accounts: &[PlannedAccount<'_>]) {
     let boundary_arn = format!("arn:aws:iam::????????????:policy{path}{BOUNDARY}");
     let keeper = Arc::new(keeper(&path, keeper_path, access_role, &boundary_arn));
     let boundary_document = Arc::new(boundary_document(&path, keeper_path, access_role));
-    let mut grants: BTreeMap<TierName, Vec<String>> = BTreeMap::new();
+    // Per tier, the units holding the accounts where it applies.
+    let mut grants: BTreeMap<TierName, BTreeSet<&str>> = BTreeMap::new();
     for account in accounts {
         let Some(env) = account.environment else {
             continue;
@@ -86,29 +87,28 @@ pub(super) fn expand(x: &mut Expansion<'_>, accounts: &[PlannedAccount<'_>]) {
                 }),
                 depends_on,
             );
-            grants
-                .entry(tier.tier)
-                .or_default()
-                .push(account.name.clone());
+            grants.entry(tier.tier).or_default().insert(account.ou);
         }
     }
     for tier in &tiers {
-        let Some(names) = grants.get(&tier.tier) else {
+        let Some(ous) = grants.get(&tier.tier) else {
             continue;
         };
-        let arns: Vec<String> = names
+        // The tier's role in any account of the units where it applies: the same size however
+        // many accounts there are (IAM allows a group 5,120 characters of policy).
+        let org = x.ids.organization();
+        let root = x.ids.root();
+        let paths: Vec<String> = ous
             .iter()
-            .map(|n| {
-                let id = x.ids.account(n);
-                format!("arn:aws:iam::{id}:role{path}{}", tier.role_name)
-            })
+            .map(|ou| format!("{org}/{root}/{}/", x.ids.ou(ou)))
             .collect();
         let mut depends_on = vec![Address::account(&security)];
-        depends_on.extend(names.iter().map(|n| Address::account(n)));
+        depends_on.extend(ous.iter().map(|ou| Address::ou(ou)));
         let mut allow = Statement::allow()
             .sid("AssumeTierRole")
             .actions(["sts:AssumeRole", "sts:TagSession"])
-            .resources(arns);
+            .resources([format!("arn:aws:iam::*:role{path}{}", tier.role_name)])
+            .condition("ForAnyValue:StringEquals", "aws:ResourceOrgPaths", paths);
         if tier.mfa == Mfa::Required {
             allow = allow.condition("Bool", "aws:MultiFactorAuthPresent", ["true"]);
         }

@@ -8,7 +8,7 @@ use crate::actual::{Actual, Observed};
 use crate::apply::{Ctx, StepError};
 use crate::aws::call;
 use crate::blueprint::DeletableKind;
-use crate::desired::{Address, Spec, Tags};
+use crate::desired::{Address, Known, Spec, Tags};
 use crate::discover::{Read, list_root, list_top_ous};
 
 /// An organizational unit, directly under the root.
@@ -51,6 +51,14 @@ impl ResourceKind for OuSpec {
 
     fn attributes(&self) -> Vec<(&'static str, Attr<'_>)> {
         vec![("tags", Attr::Tags(&self.tags))]
+    }
+
+    fn learn(&self, _address: &Address, id: &str, known: &mut Known) {
+        known.ou_ids.insert(self.name.clone(), id.to_owned());
+    }
+
+    fn assumed_id(&self, known: &Known) -> Option<String> {
+        known.ou_ids.get(&self.name).cloned()
     }
 
     fn kept(&self, actual: &Actual) -> Option<&'static str> {

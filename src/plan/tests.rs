@@ -13,8 +13,14 @@ fn known(bp: &Blueprint) -> Known {
     let mut known = Known {
         organization_id: Some("o-abc123".to_owned()),
         management_account_id: Some("999999999999".to_owned()),
+        root_id: Some("r-ab12".to_owned()),
         ..Known::default()
     };
+    for (n, ou) in crate::desired::ous(bp).into_iter().enumerate() {
+        known
+            .ou_ids
+            .insert(ou.to_owned(), format!("ou-ab12-{n:08}"));
+    }
     let desired = expand(bp, &Known::default());
     for (n, r) in desired.resources.iter().enumerate() {
         if let Spec::Account(a) = r.spec.as_ref() {

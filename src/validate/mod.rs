@@ -13,6 +13,7 @@
 
 mod guarantees;
 mod names;
+mod quotas;
 mod rules;
 mod structure;
 
@@ -28,12 +29,12 @@ use crate::yaml::{self, Pos, Positions};
 pub use names::{is_bucket_name, is_iam_name, is_region_name};
 
 /// A path to a field of the blueprint, printed dotted (`customers.lumo.environments[0]`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FieldPath {
     segments: Vec<Segment>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Segment {
     Key(String),
     Index(usize),
@@ -286,7 +287,10 @@ fn check(mut value: Value, positions: &Positions) -> (Option<Blueprint>, Vec<Dia
     let blueprint = serde_json::from_value::<Blueprint>(value).ok();
     if let Some(blueprint) = &blueprint {
         problems.extend(rules::check(blueprint));
-        // The evaluation needs a sound blueprint, and is worth running only on one.
+        // Measuring and evaluating need a sound blueprint, and are worth running only on one.
+        if problems.is_empty() {
+            problems.extend(quotas::check(blueprint));
+        }
         if problems.is_empty() {
             problems.extend(guarantees::check(blueprint));
         }

@@ -601,3 +601,100 @@ allow_delete: [organizational_units, roles, groups]
     assert_eq!(bp.role_tiers.watcher.role_name.as_deref(), Some("lz-watch"));
     assert_eq!(bp.audit_log.object_lock_days, Some(10));
 }
+
+mod quotas {
+    //! AWS's quotas, measured before any AWS call.
+
+    use super::*;
+
+    fn base() -> String {
+        BASE.to_owned()
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        match Blueprint::parse("q.yaml", text) {
+            Ok(_) => Vec::new(),
+            Err(invalid) => invalid
+                .diagnostics
+                .iter()
+                .map(|d| format!("{}: {}", d.path, d.message))
+                .collect(),
+        }
+    }
+
+    fn with_tier_policies(n: usize) -> String {
+        let arns: Vec<String> = (0..n)
+            .map(|i| format!("\"arn:aws:iam::aws:policy/P{i}\""))
+            .collect();
+        base().replace(
+            "role_tiers:",
+            &format!(
+                "role_tiers:\n  watcher: {{ managed_policies: [{}] }}",
+                arns.join(", ")
+            ),
+        )
+    }
+
+    #[test]
+    fn eleven_managed_policies_on_a_tier_are_refused_where_they_are_written() {
+        assert!(problems(&with_tier_policies(10)).is_empty());
+        let found = problems(&with_tier_policies(11));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("role_tiers.watcher.managed_policies: role `lz-watcher` would exceed AWS's quota on managed policies attached to a role: 11, where 10 is allowed"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_declared_raise_lifts_the_limit_only_as_far_as_aws_grants() {
+        let raised = with_tier_policies(11) + "quotas: { managed_policies_per_role: 20 }\n";
+        assert!(problems(&raised).is_empty(), "{:?}", problems(&raised));
+        let beyond = base() + "quotas: { managed_policies_per_role: 30 }\n";
+        assert_eq!(
+            problems(&beyond),
+            [
+                "quotas.managed_policies_per_role: managed_policies_per_role can be raised from 10 to at most 25, not 30"
+            ]
+        );
+        let hard = base() + "quotas: { group_inline_policy_size: 6000 }\n";
+        assert_eq!(
+            problems(&hard),
+            [
+                "quotas.group_inline_policy_size: group_inline_policy_size is a hard limit of 5120; AWS does not raise it"
+            ]
+        );
+    }
+
+    #[test]
+    fn more_accounts_than_the_organization_allows_is_refused_at_customers() {
+        let mut text = base();
+        for n in 0..4 {
+            text = text.replace(
+                "customers:",
+                &format!("customers:\n  extra{n}: {{ environments: [dev, prod] }}"),
+            );
+        }
+        let found = problems(&text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("customers: the organization would exceed AWS's quota on accounts in an organization, the management account included: 13, where 10 is allowed"),
+            "{found:?}"
+        );
+    }
+
+    /// 1,700 customers in three environments: 5,102 accounts, every document within its quota.
+    #[test]
+    fn a_five_thousand_account_blueprint_is_within_every_quota() {
+        let mut text = String::from(
+            "version: 1\nname: huge\nhome_region: eu-west-3\norganization: { email: \"aws+{account}@huge.example\" }\naccounts:\n  security: { name: security }\n  log_archive: { name: log-archive }\nenvironments: { dev: { ou: Dev }, preprod: { ou: PreProd }, prod: { ou: Prod } }\nquotas: { accounts_per_organization: 6000 }\ncustomers:\n",
+        );
+        for n in 0..1_700 {
+            text.push_str(&format!(
+                "  c{n:04}: {{ environments: [dev, preprod, prod] }}\n"
+            ));
+        }
+        let found = problems(&text);
+        assert!(found.is_empty(), "{found:?}");
+    }
+}

@@ -171,7 +171,7 @@ fn a_reader_that_stops_early_is_not_an_error() {
     let mut yaml = String::from(
         "version: 1\nname: large\nhome_region: eu-west-3\norganization: { email: \"aws+{account}@large.example\" }\n\
          accounts: { security: { name: security }, log_archive: { name: log-archive } }\n\
-         environments: { dev: { ou: Dev }, prod: { ou: Prod } }\ncustomers:\n",
+         environments: { dev: { ou: Dev }, prod: { ou: Prod } }\nquotas: { accounts_per_organization: 300 }\ncustomers:\n",
     );
     for n in 0..100 {
         yaml.push_str(&format!("  c{n:03}: {{ environments: [dev, prod] }}\n"));

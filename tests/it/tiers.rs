@@ -238,8 +238,35 @@ async fn security_groups_may_assume_exactly_their_tier_roles() {
     let zone = Zone::new(SMALL).await;
     zone.apply().await;
     let iam = zone.iam_in("security").await;
-    let dev = zone.account_id("lumo-dev").await;
-    let prod = zone.account_id("lumo-prod").await;
+    // The organization's path to each unit, as AWS puts it in `aws:ResourceOrgPaths`.
+    let org = zone.organizations();
+    let org_id = org
+        .describe_organization()
+        .send()
+        .await
+        .unwrap()
+        .organization()
+        .and_then(|o| o.id())
+        .unwrap()
+        .to_owned();
+    let root = org.list_roots().send().await.unwrap().roots()[0]
+        .id()
+        .unwrap()
+        .to_owned();
+    let units = org
+        .list_organizational_units_for_parent()
+        .parent_id(&root)
+        .send()
+        .await
+        .unwrap();
+    let path = |name: &str| {
+        let ou = units
+            .organizational_units()
+            .iter()
+            .find(|u| u.name() == Some(name))
+            .unwrap();
+        format!("{org_id}/{root}/{}/", ou.id().unwrap())
+    };
     let policy = |group: &'static str| {
         let iam = iam.clone();
         async move {
@@ -253,21 +280,24 @@ async fn security_groups_may_assume_exactly_their_tier_roles() {
             PolicyDocument::parse(out.policy_document()).unwrap()
         }
     };
+    let paths = |document: &PolicyDocument| -> Vec<String> {
+        let mut paths: Vec<String> =
+            document.statements[0].condition["ForAnyValue:StringEquals"]["aws:ResourceOrgPaths"]
+                .0
+                .iter()
+                .map(|p| p.to_string())
+                .collect();
+        paths.sort();
+        paths
+    };
     let tinker = policy("lz-tinker").await;
     let resources: Vec<&str> = tinker.statements[0].resource.iter().collect();
-    assert_eq!(
-        resources,
-        [format!("arn:aws:iam::{dev}:role/landing-zone/lz-tinker")]
-    );
+    assert_eq!(resources, ["arn:aws:iam::*:role/landing-zone/lz-tinker"]);
+    assert_eq!(paths(&tinker), [path("Dev")]);
     let settler = policy("lz-settler").await;
-    let mut resources: Vec<&str> = settler.statements[0].resource.iter().collect();
-    resources.sort();
-    let mut expected = vec![
-        format!("arn:aws:iam::{dev}:role/landing-zone/lz-settler"),
-        format!("arn:aws:iam::{prod}:role/landing-zone/lz-settler"),
-    ];
+    let mut expected = vec![path("Dev"), path("Prod")];
     expected.sort();
-    assert_eq!(resources, expected);
+    assert_eq!(paths(&settler), expected);
     assert_eq!(
         settler.statements[0].condition["Bool"]["aws:MultiFactorAuthPresent"].0,
         ["true"]
