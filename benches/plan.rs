@@ -34,7 +34,10 @@ fn known(bp: &Blueprint) -> Known {
         root_id: Some("r-bnch".to_owned()),
         ..Known::default()
     };
-    for (n, ou) in ["Security", "Dev", "PreProd", "Prod"].into_iter().enumerate() {
+    for (n, ou) in ["Security", "Dev", "PreProd", "Prod"]
+        .into_iter()
+        .enumerate()
+    {
         known
             .ou_ids
             .insert(ou.to_owned(), format!("ou-bnch-{n:08}"));

@@ -74,10 +74,14 @@ pub struct Polling {
 }
 
 impl Default for Polling {
+    /// A creation is noticed within 5 seconds of finishing: AWS takes from about half a minute
+    /// to a few minutes per account, and at most five are in progress, so polling each every 5
+    /// seconds sends at most one `DescribeCreateAccountStatus` a second, far below what
+    /// Organizations throttles.
     fn default() -> Self {
         Polling {
             initial: Duration::from_secs(2),
-            max: Duration::from_secs(20),
+            max: Duration::from_secs(5),
             timeout: Duration::from_secs(30 * 60),
         }
     }
@@ -552,11 +556,14 @@ fn first_difference(saved: &Plan, current: &Plan) -> Option<String> {
         })
 }
 
+/// What one change came to.
+type Outcome = (Address, Action, Result<(), StepError>);
+
 /// Runs one round's changes in dependency waves; returns how many were made.
-async fn run_round(
-    aws: &Aws,
-    live: &Live,
-    steps: &[&Change],
+async fn run_round<'a>(
+    aws: &'a Aws,
+    live: &'a Live,
+    steps: &[&'a Change],
     applied: &mut Vec<(Address, Action)>,
 ) -> Result<usize, ApplyError> {
     let index: HashMap<&Address, usize> = steps
@@ -588,38 +595,50 @@ async fn run_round(
             continue;
         }
         tracing::info!(wave = w, changes = batch.len(), "wave begins");
-        let results: Vec<(Address, Action, Result<(), StepError>)> = stream::iter(batch)
-            .map(|change| {
-                let span = tracing::info_span!(
-                    "change",
-                    address = %change.address,
-                    action = %change.action,
-                    account = change.account.as_deref().unwrap_or("management"),
-                );
-                async move {
-                    live.event(Event::Started {
-                        address: change.address.clone(),
-                        action: change.action,
-                    });
-                    tracing::debug!("started");
-                    let result = crate::kinds::apply(&Ctx { aws, live }, change).await;
-                    match &result {
-                        Ok(()) => {
-                            tracing::info!("done");
-                            live.event(Event::Finished {
-                                address: change.address.clone(),
-                                action: change.action,
-                            });
-                        }
-                        Err(e) => tracing::warn!(error = %crate::discover::chain(e), "failed"),
+        // Account creations spend minutes waiting on AWS, which allows five at once: they
+        // run beside the other changes, not in their `parallelism` slots.
+        let (creations, others): (Vec<&Change>, Vec<&Change>) = batch
+            .into_iter()
+            .partition(|c| c.kind == crate::desired::Kind::Account && c.id.is_none());
+        let perform = |change: &'a Change| {
+            let span = tracing::info_span!(
+                "change",
+                address = %change.address,
+                action = %change.action,
+                account = change.account.as_deref().unwrap_or("management"),
+            );
+            async move {
+                live.event(Event::Started {
+                    address: change.address.clone(),
+                    action: change.action,
+                });
+                tracing::debug!("started");
+                let result = crate::kinds::apply(&Ctx { aws, live }, change).await;
+                match &result {
+                    Ok(()) => {
+                        tracing::info!("done");
+                        live.event(Event::Finished {
+                            address: change.address.clone(),
+                            action: change.action,
+                        });
                     }
-                    (change.address.clone(), change.action, result)
+                    Err(e) => tracing::warn!(error = %crate::discover::chain(e), "failed"),
                 }
-                .instrument(span)
-            })
-            .buffer_unordered(live.options.parallelism.max(1))
-            .collect()
-            .await;
+                (change.address.clone(), change.action, result)
+            }
+            .instrument(span)
+        };
+        let (mut results, more): (Vec<Outcome>, Vec<Outcome>) = futures::join!(
+            stream::iter(others)
+                .map(perform)
+                .buffer_unordered(live.options.parallelism.max(1))
+                .collect(),
+            stream::iter(creations)
+                .map(perform)
+                .buffer_unordered(CONCURRENT_ACCOUNT_CREATIONS)
+                .collect(),
+        );
+        results.extend(more);
         let mut failure = None;
         for (address, action, result) in results {
             match result {

@@ -15,7 +15,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_iam::error::ProvideErrorMetadata;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OnceCell};
 
 pub use budget::BudgetSpent;
 use budget::WriteBudget;
@@ -52,7 +52,7 @@ pub struct Aws {
     budget: Option<WriteBudget>,
     pub(crate) organizations: aws_sdk_organizations::Client,
     pub(crate) sts: aws_sdk_sts::Client,
-    members: Arc<Mutex<HashMap<String, Arc<Member>>>>,
+    members: Arc<Mutex<HashMap<String, Arc<OnceCell<Arc<Member>>>>>>,
 }
 
 /// Clients acting in one member account, through the organization's access role.
@@ -155,34 +155,41 @@ impl Aws {
         role: &str,
         region: &str,
     ) -> Result<Arc<Member>, AssumeError> {
-        let mut members = self.members.lock().await;
-        if let Some(member) = members.get(account_id) {
-            return Ok(member.clone());
-        }
-        let provider = aws_config::sts::AssumeRoleProvider::builder(format!(
-            "arn:aws:iam::{account_id}:role/{role}"
-        ))
-        .session_name("landing-zone")
-        .configure(&self.config)
-        .build()
-        .await;
-        provider
-            .provide_credentials()
+        // The map is locked only to find the account's cell: accounts are assumed concurrently,
+        // each once.
+        let cell = self
+            .members
+            .lock()
             .await
-            .map_err(|e| AssumeError {
-                account: account.to_owned(),
-                account_id: account_id.to_owned(),
-                role: role.to_owned(),
-                source: Box::new(e),
-            })?;
-        let config = self
-            .config
-            .to_builder()
-            .credentials_provider(SharedCredentialsProvider::new(provider))
-            .build();
-        let member = Arc::new(self.clients(&self.in_region(&config, region)));
-        members.insert(account_id.to_owned(), member.clone());
-        Ok(member)
+            .entry(account_id.to_owned())
+            .or_default()
+            .clone();
+        cell.get_or_try_init(|| async {
+            let provider = aws_config::sts::AssumeRoleProvider::builder(format!(
+                "arn:aws:iam::{account_id}:role/{role}"
+            ))
+            .session_name("landing-zone")
+            .configure(&self.config)
+            .build()
+            .await;
+            provider
+                .provide_credentials()
+                .await
+                .map_err(|e| AssumeError {
+                    account: account.to_owned(),
+                    account_id: account_id.to_owned(),
+                    role: role.to_owned(),
+                    source: Box::new(e),
+                })?;
+            let config = self
+                .config
+                .to_builder()
+                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .build();
+            Ok(Arc::new(self.clients(&self.in_region(&config, region))))
+        })
+        .await
+        .cloned()
     }
 
     /// The request log, when the clients were built with one.

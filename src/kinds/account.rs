@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use aws_sdk_organizations::error::ProvideErrorMetadata;
-use aws_sdk_organizations::types::{CreateAccountState, ParentType};
+use aws_sdk_organizations::types::{CreateAccountFailureReason, CreateAccountState, ParentType};
 use serde::{Deserialize, Serialize};
 
 use super::organizational_unit::{ou_id, root_id};
@@ -232,25 +232,40 @@ async fn create_account(
     spec: &AccountSpec,
 ) -> Result<String, StepError> {
     let _slot = ctx.live.creation_slot().await;
-    let request = match &change.creating {
+    let mut request = match &change.creating {
         Some(request) => request.clone(),
         None => request_account(ctx, spec).await?,
     };
-    wait_for_account(ctx, change, spec, &request).await
+    loop {
+        match wait_for_account(ctx, change, spec, &request).await? {
+            Some(id) => return Ok(id),
+            // AWS refused it because another change to the organization was under way
+            // (CONCURRENT_ACCOUNT_MODIFICATION): ask again, as AWS advises.
+            None => {
+                tokio::time::sleep(ctx.live.polling().initial).await;
+                request = request_account(ctx, spec).await?;
+            }
+        }
+    }
 }
 
-/// Asks for the account, once. CreateAccount carries no idempotency token, so the SDK must not
-/// retry it: an answer lost on the way back would become a second account. Instead, after any
-/// failure that is not AWS refusing the request, lz looks for a creation of this account name
-/// before trying again.
+/// Asks for the account. CreateAccount carries no idempotency token, so the SDK must not
+/// retry it: an answer lost on the way back would become a second account. Before the first
+/// try, discovery has already looked for a creation of this account (a run that stopped after
+/// asking); only after a failure that may have gone through (a 5xx, a lost answer) does lz list
+/// the creations again before asking once more. Throttling (`TooManyRequestsException`) means
+/// AWS did nothing: wait and ask again, for as long as polling allows, never failing apply.
 async fn request_account(ctx: &Ctx<'_>, spec: &AccountSpec) -> Result<String, StepError> {
+    let polling = ctx.live.polling();
+    let started = Instant::now();
     let mut pause = Duration::from_millis(200);
-    for attempt in 1.. {
-        // Started by a run that stopped before discovery could see it, or by a lost answer.
-        if let Some(request) = requested(ctx, spec).await? {
+    let mut unsure = false;
+    loop {
+        if unsure && let Some(request) = requested(ctx, spec).await? {
             return Ok(request);
         }
-        let created = ctx.aws
+        let created = ctx
+            .aws
             .organizations
             .create_account()
             .email(&spec.email)
@@ -273,14 +288,16 @@ async fn request_account(ctx: &Ctx<'_>, spec: &AccountSpec) -> Result<String, St
                     },
                 );
             }
-            Err(e) if transient(&e) && attempt < crate::aws::MAX_ATTEMPTS => {
+            Err(e) if transient(&e) && started.elapsed() < polling.timeout => {
+                let throttled = e.code() == Some("TooManyRequestsException");
+                unsure |= !throttled;
+                tracing::info!(account = %spec.name, throttled, "CreateAccount failed; asking again");
                 tokio::time::sleep(pause).await;
-                pause *= 2;
+                pause = (pause * 2).min(polling.max.max(Duration::from_millis(200)));
             }
             Err(e) => return Err(call("organizations.CreateAccount")(e).into()),
         }
     }
-    unreachable!("the loop returns")
 }
 
 /// Whether a failure may have been the network or AWS having a moment, rather than AWS
@@ -353,12 +370,14 @@ async fn requested(ctx: &Ctx<'_>, spec: &AccountSpec) -> Result<Option<String>, 
     Ok(None)
 }
 
+/// Polls the creation until AWS finishes it: the new account's id, or `None` when AWS refused it
+/// for a reason that means "ask again".
 async fn wait_for_account(
     ctx: &Ctx<'_>,
     change: &Change,
     spec: &AccountSpec,
     request: &str,
-) -> Result<String, StepError> {
+) -> Result<Option<String>, StepError> {
     let polling = ctx.live.polling();
     let started = Instant::now();
     let mut pause = polling.initial;
@@ -378,11 +397,18 @@ async fn wait_for_account(
             Some(CreateAccountState::Succeeded) => {
                 return status
                     .account_id()
-                    .map(str::to_owned)
+                    .map(|id| Some(id.to_owned()))
                     .ok_or(StepError::IncompleteAnswer {
                         operation: "organizations.DescribeCreateAccountStatus",
                         missing: "account id",
                     });
+            }
+            Some(CreateAccountState::Failed)
+                if status.failure_reason()
+                    == Some(&CreateAccountFailureReason::ConcurrentAccountModification) =>
+            {
+                tracing::info!(account = %spec.name, "creation refused while the organization was changing; asking again");
+                return Ok(None);
             }
             Some(CreateAccountState::Failed) => {
                 return Err(StepError::AccountCreationFailed {

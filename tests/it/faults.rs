@@ -46,6 +46,110 @@ pub enum Rule {
     Refuse(Vec<String>),
     /// Pass on, then lose the answer to, the first request whose text holds each of these.
     LoseFirst(Arc<Mutex<Vec<String>>>),
+    /// Keep every account creation in progress for a while, as AWS does.
+    SlowCreation(Arc<SlowCreation>),
+}
+
+/// A stand-in as slow as AWS at creating accounts: each creation moto finished at once is
+/// reported IN_PROGRESS (without its account id) until `hold` has passed since it was asked
+/// for. It counts what a test of creation at AWS's pace needs to see.
+#[derive(Debug)]
+pub struct SlowCreation {
+    hold: std::time::Duration,
+    /// When each creation request was answered, by request id.
+    asked: Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    /// The requests reported finished.
+    finished: Mutex<std::collections::HashSet<String>>,
+    /// The most creations in progress at once.
+    pub max_in_flight: AtomicUsize,
+    /// `ListCreateAccountStatus` requests seen.
+    pub lists: AtomicUsize,
+}
+
+impl SlowCreation {
+    pub fn new(hold: std::time::Duration) -> SlowCreation {
+        SlowCreation {
+            hold,
+            asked: Mutex::default(),
+            finished: Mutex::default(),
+            max_in_flight: AtomicUsize::new(0),
+            lists: AtomicUsize::new(0),
+        }
+    }
+
+    /// How many creations were asked for.
+    pub fn asked(&self) -> usize {
+        self.asked.lock().unwrap().len()
+    }
+
+    /// Rewrites moto's answer to an Organizations request as a slow AWS would give it.
+    fn answer(&self, request: &[u8], answer: Vec<u8>) -> Vec<u8> {
+        let text = String::from_utf8_lossy(request);
+        let Some(operation) = text
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .starts_with("x-amz-target:")
+                    .then_some(l)
+            })
+            .and_then(|l| l.rsplit('.').next())
+            .map(|o| o.trim().to_owned())
+        else {
+            return answer;
+        };
+        let Some(split) = answer.windows(4).position(|w| w == b"\r\n\r\n") else {
+            return answer;
+        };
+        let (head, body) = (&answer[..split], &answer[split + 4..]);
+        let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(body) else {
+            return answer;
+        };
+        match operation.as_str() {
+            "CreateAccount" => {
+                if let Some(id) = json["CreateAccountStatus"]["Id"].as_str() {
+                    let mut asked = self.asked.lock().unwrap();
+                    asked.insert(id.to_owned(), std::time::Instant::now());
+                    let in_flight = asked.len() - self.finished.lock().unwrap().len();
+                    self.max_in_flight.fetch_max(in_flight, Ordering::SeqCst);
+                }
+                self.hold_back(&mut json["CreateAccountStatus"]);
+            }
+            "DescribeCreateAccountStatus" => self.hold_back(&mut json["CreateAccountStatus"]),
+            "ListCreateAccountStatus" => {
+                self.lists.fetch_add(1, Ordering::SeqCst);
+                if let Some(list) = json["CreateAccountStatuses"].as_array_mut() {
+                    list.iter_mut().for_each(|s| self.hold_back(s));
+                }
+            }
+            _ => return answer,
+        }
+        let body = serde_json::to_vec(&json).unwrap();
+        let head: String = String::from_utf8_lossy(head)
+            .lines()
+            .filter(|l| !l.to_ascii_lowercase().starts_with("content-length:"))
+            .map(|l| format!("{l}\r\n"))
+            .collect();
+        let mut out = format!("{head}Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+        out.extend(body);
+        out
+    }
+
+    /// A creation asked for less than `hold` ago is still in progress.
+    fn hold_back(&self, status: &mut serde_json::Value) {
+        let Some(id) = status["Id"].as_str().map(str::to_owned) else {
+            return;
+        };
+        let asked = self.asked.lock().unwrap().get(&id).copied();
+        if asked.is_some_and(|t| t.elapsed() < self.hold) {
+            status["State"] = "IN_PROGRESS".into();
+            if let Some(fields) = status.as_object_mut() {
+                fields.remove("AccountId");
+                fields.remove("CompletedTimestamp");
+            }
+        } else if status["State"] == "SUCCEEDED" {
+            self.finished.lock().unwrap().insert(id);
+        }
+    }
 }
 
 impl Proxy {
@@ -147,6 +251,7 @@ fn serve(
                 .map(|i| pending.remove(i))
                 .map(|_| Fault::DropAnswer)
         }
+        Rule::SlowCreation(_) => None,
     };
     if injected.is_some() {
         faults.fetch_add(1, Ordering::SeqCst);
@@ -169,6 +274,9 @@ fn serve(
     {
         let mut answer = Vec::new();
         let _ = moto.read_to_end(&mut answer);
+        if let Rule::SlowCreation(slow) = rule {
+            answer = slow.answer(&request, answer);
+        }
         if injected != Some(Fault::DropAnswer) {
             let _ = client.write_all(&answer);
         }
@@ -242,4 +350,48 @@ async fn a_create_whose_answer_is_lost_is_recovered_for_every_kind() {
     let log_archive = direct.account_id("log-archive").await;
     let kms = aws_sdk_kms::Client::new(&direct.config_in(&log_archive).await);
     assert_eq!(kms.list_keys().send().await.unwrap().keys().len(), 1);
+}
+
+/// Twelve accounts, created at AWS's pace: five creations in progress at once whatever
+/// `parallelism` is, and no listing of creations per account.
+#[tokio::test]
+async fn account_creations_keep_five_in_flight_at_aws_pace() {
+    let moto = Arc::new(Moto::start());
+    let slow = Arc::new(SlowCreation::new(std::time::Duration::from_secs(2)));
+    let proxy = Proxy::with(moto.port(), Rule::SlowCreation(slow.clone()));
+    let mut yaml = SMALL.replace(
+        "customers:",
+        "quotas: { accounts_per_organization: 20 }\ncustomers:",
+    );
+    for n in 0..4 {
+        yaml = yaml.replace(
+            "customers:",
+            &format!("customers:\n  extra{n}: {{ environments: [dev, prod] }}"),
+        );
+    }
+    let zone = Zone::at(moto.clone(), &proxy.endpoint(), &yaml).await;
+    let options = landing_zone::apply::ApplyOptions {
+        parallelism: 2,
+        polling: landing_zone::apply::Polling {
+            initial: std::time::Duration::from_millis(100),
+            max: std::time::Duration::from_millis(250),
+            timeout: std::time::Duration::from_secs(120),
+        },
+        ..Default::default()
+    };
+    let report = landing_zone::apply::apply(&zone.aws, &zone.blueprint, None, options)
+        .await
+        .unwrap();
+    assert_eq!(slow.asked(), 12, "one creation per account");
+    assert_eq!(slow.max_in_flight.load(Ordering::SeqCst), 5);
+    // Discovery lists the creations in progress once per round (and once at the end); the
+    // creations themselves list none.
+    let lists = slow.lists.load(Ordering::SeqCst);
+    assert!(
+        lists <= report.rounds + 1,
+        "{lists} listings in {} rounds",
+        report.rounds
+    );
+    let direct = Zone::at(moto.clone(), &moto.endpoint(), &yaml).await;
+    assert!(!direct.plan().await.has_changes());
 }
