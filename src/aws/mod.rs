@@ -52,8 +52,11 @@ pub struct Aws {
     budget: Option<WriteBudget>,
     pub(crate) organizations: aws_sdk_organizations::Client,
     pub(crate) sts: aws_sdk_sts::Client,
-    members: Arc<Mutex<HashMap<String, Arc<OnceCell<Arc<Member>>>>>>,
+    members: Arc<Mutex<HashMap<String, MemberCell>>>,
 }
+
+/// One member account's clients, made by the first caller that needs them.
+type MemberCell = Arc<OnceCell<Arc<Member>>>;
 
 /// Clients acting in one member account, through the organization's access role.
 #[derive(Debug)]
