@@ -87,11 +87,7 @@ impl SlowCreation {
         let text = String::from_utf8_lossy(request);
         let Some(operation) = text
             .lines()
-            .find_map(|l| {
-                l.to_ascii_lowercase()
-                    .starts_with("x-amz-target:")
-                    .then_some(l)
-            })
+            .find(|l| l.to_ascii_lowercase().starts_with("x-amz-target:"))
             .and_then(|l| l.rsplit('.').next())
             .map(|o| o.trim().to_owned())
         else {
