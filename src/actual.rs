@@ -50,6 +50,10 @@ pub struct Actual {
     pub resources: BTreeMap<Address, Observed>,
     /// Accounts of the organization that the blueprint does not name.
     pub unmanaged_accounts: Vec<UnmanagedAccount>,
+    /// AWS managed policies the blueprint names that do not exist (IAM would refuse to
+    /// attach them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_policies: Vec<String>,
     /// Accounts of the blueprint that could not be read (the access role could not be
     /// assumed), with why; what lives in them is not planned.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -324,6 +324,7 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Plan {
             creating: found.and_then(|f| f.creating.clone()),
         });
     }
+    conflicts.extend(missing_policies(desired, actual));
     let desired_addresses: BTreeSet<&Address> =
         desired.resources.iter().map(|r| &r.address).collect();
     let mut deletions = Vec::new();
@@ -402,6 +403,35 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Plan {
         configuration: None,
         digest: None,
     }
+}
+
+/// A conflict for each AWS managed policy the blueprint names that does not exist, at the tier
+/// that names it: IAM would refuse to attach it.
+fn missing_policies(desired: &Desired, actual: &Actual) -> Vec<Conflict> {
+    let mut out = Vec::new();
+    for arn in &actual.missing_policies {
+        let roles: Vec<&Resource> = desired
+            .resources
+            .iter()
+            .filter(|r| matches!(r.spec.as_ref(), Spec::IamRole(role) if role.managed_policies.contains(arn)))
+            .collect();
+        let Some(first) = roles.first() else {
+            continue;
+        };
+        let tier = first
+            .spec
+            .tags()
+            .and_then(|t| t.get("lz:tier"))
+            .map_or("(tier)", String::as_str);
+        out.push(Conflict {
+            address: first.address.clone(),
+            message: format!(
+                "role_tiers.{tier}.managed_policies: policy {arn} does not exist, so IAM would refuse to attach it to {} role(s); correct the ARN",
+                roles.len()
+            ),
+        });
+    }
+    out
 }
 
 /// The resources in dependency order: each after everything it depends on, otherwise in

@@ -295,3 +295,26 @@ mod tests {
         assert_eq!(policy_size(&tight), tight.to_json().len() as u64);
     }
 }
+
+#[cfg(test)]
+mod readme {
+    use super::*;
+
+    /// The README's quota table names every quota lz knows, and nothing more.
+    #[test]
+    fn the_readme_lists_every_quota() {
+        let readme = include_str!("../README.md");
+        let table: Vec<&str> = readme
+            .lines()
+            .skip_while(|l| !l.starts_with("| quota (`quotas:` name)"))
+            .take_while(|l| l.starts_with('|'))
+            .collect();
+        for quota in QUOTAS {
+            let key = format!("`{}`", quota.name.key());
+            assert!(
+                table.iter().any(|row| row.contains(&key)),
+                "README's Limits table lacks {key}"
+            );
+        }
+    }
+}

@@ -52,6 +52,8 @@ pub struct Aws {
     budget: Option<WriteBudget>,
     pub(crate) organizations: aws_sdk_organizations::Client,
     pub(crate) sts: aws_sdk_sts::Client,
+    /// IAM in the management account (reads of AWS managed policies).
+    pub(crate) iam: aws_sdk_iam::Client,
     members: Arc<Mutex<HashMap<String, MemberCell>>>,
 }
 
@@ -112,6 +114,7 @@ impl Aws {
         Aws {
             organizations: client!(&log, &budget, aws_sdk_organizations, &config),
             sts: client!(&log, &budget, aws_sdk_sts, &config),
+            iam: client!(&log, &budget, aws_sdk_iam, &config),
             config,
             log,
             budget,

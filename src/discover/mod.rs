@@ -17,6 +17,7 @@ pub(crate) mod organizations;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use aws_sdk_iam::error::ProvideErrorMetadata;
 use futures::StreamExt;
 
 use crate::actual::{Actual, UnmanagedAccount};
@@ -143,6 +144,7 @@ pub async fn discover(aws: &Aws, blueprint: &Blueprint) -> Result<Actual, Discov
     let mut actual = identify(&read, &raws);
     actual.unreadable = unreadable;
     actual.iam = principals;
+    actual.missing_policies = missing_policies(aws, blueprint).await?;
     tracing::info!(
         resources = actual.resources.len(),
         unmanaged_accounts = actual.unmanaged_accounts.len(),
@@ -150,6 +152,28 @@ pub async fn discover(aws: &Aws, blueprint: &Blueprint) -> Result<Actual, Discov
         "organization read"
     );
     Ok(actual)
+}
+
+/// The AWS managed policies the blueprint's tiers name that IAM does not have: each read once,
+/// so that a mistyped ARN is a plan error rather than a failed apply. Policies of a particular
+/// account cannot be read from the management account, and are left to apply.
+async fn missing_policies(aws: &Aws, blueprint: &Blueprint) -> Result<Vec<String>, DiscoverError> {
+    let named: BTreeSet<String> = blueprint
+        .role_tiers
+        .resolved()
+        .into_iter()
+        .flat_map(|t| t.managed_policies)
+        .filter(|arn| arn.starts_with("arn:aws:iam::aws:policy/"))
+        .collect();
+    let mut missing = Vec::new();
+    for arn in named {
+        match aws.iam.get_policy().policy_arn(&arn).send().await {
+            Ok(_) => {}
+            Err(e) if e.code() == Some("NoSuchEntity") => missing.push(arn),
+            Err(e) => return Err(crate::aws::call("iam.GetPolicy")(e).into()),
+        }
+    }
+    Ok(missing)
 }
 
 /// An error and its causes on one line.

@@ -363,3 +363,34 @@ async fn a_tier_the_blueprint_drops_is_kept_without_opt_in_and_deleted_with_it()
             .any(|g| g.group_name() == "lz-tinker")
     );
 }
+
+/// A managed policy that does not exist is known at plan time, at the tier that names it, and
+/// apply refuses the plan before writing anything (moto, like AWS, refuses to attach it).
+#[tokio::test]
+async fn a_managed_policy_that_does_not_exist_is_a_plan_conflict_not_a_failed_apply() {
+    let mut zone = Zone::new(SMALL).await;
+    let typo = SMALL.replace(
+        "audit_log:",
+        "role_tiers: { watcher: { managed_policies: [arn:aws:iam::aws:policy/ReadOnlyAcess] } }\naudit_log:",
+    );
+    zone.blueprint = landing_zone::Blueprint::parse("test.yaml", &typo).unwrap();
+    let plan = zone.plan().await;
+    let messages: Vec<&str> = plan.conflicts.iter().map(|c| c.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "role_tiers.watcher.managed_policies: policy arn:aws:iam::aws:policy/ReadOnlyAcess does not exist, so IAM would refuse to attach it to 2 role(s); correct the ARN"
+        ]
+    );
+    zone.log.reset();
+    let refused =
+        landing_zone::apply::apply(&zone.aws, &zone.blueprint, None, crate::support::fast()).await;
+    assert!(
+        matches!(refused, Err(landing_zone::apply::ApplyError::Conflicts(_))),
+        "{refused:?}"
+    );
+    assert!(zone.log.writes().is_empty(), "{:?}", zone.log.writes());
+    // The policies the shipped tiers name all exist.
+    zone.blueprint = landing_zone::Blueprint::parse("test.yaml", SMALL).unwrap();
+    assert!(zone.plan().await.conflicts.is_empty());
+}
