@@ -60,7 +60,7 @@ fn known(bp: &Blueprint) -> Known {
 fn planning(c: &mut Criterion) {
     let mut group = c.benchmark_group("expand+plan");
     group.sample_size(20);
-    for customers in [33, 333, 1000] {
+    for customers in [33, 166, 333, 1667] {
         let bp = blueprint(customers);
         let accounts = customers * 3 + 2;
         let empty = Actual::empty();
@@ -83,7 +83,7 @@ fn planning(c: &mut Criterion) {
 fn checking(c: &mut Criterion) {
     let mut group = c.benchmark_group("check --assume-empty");
     group.sample_size(10);
-    for customers in [33, 333] {
+    for customers in [33, 166, 333, 1667] {
         let bp = blueprint(customers);
         let accounts = customers * 3 + 2;
         group.bench_with_input(BenchmarkId::from_parameter(accounts), &bp, |b, bp| {
