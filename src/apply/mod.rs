@@ -1,7 +1,7 @@
 //! Apply: the effects of a plan, in rounds, until the organization matches the blueprint.
 //!
-//! A round discovers, expands, plans, and performs the plan's changes in waves: each wave holds
-//! the changes whose dependencies are all done, run with bounded concurrency. A change that
+//! A round discovers, expands, plans, and performs the plan's changes, each as soon as what it
+//! depends on in the round is done ([`schedule`]), with bounded concurrency. A change that
 //! needs an id that does not exist yet (a role in an account being created) waits for the next
 //! round, which starts from a fresh discovery and so sees the new ids. Every step re-checks
 //! what it is about to change before it writes, and is written so that running it again after
@@ -9,12 +9,14 @@
 //! plan: what it reports as remaining is what did not converge.
 
 mod execute;
+mod schedule;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::{StreamExt, stream};
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
@@ -31,7 +33,7 @@ pub type EventHandler = Arc<dyn Fn(&Event) + Send + Sync>;
 /// How apply runs.
 #[derive(Clone)]
 pub struct ApplyOptions {
-    /// How many changes run at once within a wave.
+    /// How many changes run at once (account creations run beside them, five at once).
     pub parallelism: usize,
     /// How many discover-plan-apply rounds at most (one per level of ids that must exist first).
     pub max_rounds: usize,
@@ -301,6 +303,7 @@ impl From<CallError> for StepError {
 }
 
 pub(crate) use execute::execute;
+use schedule::{Lane, Schedule};
 
 /// What a change's reads and writes need: the clients, and what this apply has learned.
 pub(crate) struct Ctx<'a> {
@@ -557,110 +560,95 @@ fn first_difference(saved: &Plan, current: &Plan) -> Option<String> {
 }
 
 /// What one change came to.
-type Outcome = (Address, Action, Result<(), StepError>);
+type Outcome = (usize, Result<(), StepError>);
 
-/// Runs one round's changes in dependency waves; returns how many were made.
+/// Runs one round's changes, each as soon as what it depends on is done, with at most
+/// `parallelism` changes and [`CONCURRENT_ACCOUNT_CREATIONS`] account creations at once;
+/// returns how many were made. After a failure no change starts; those running finish.
 async fn run_round<'a>(
     aws: &'a Aws,
     live: &'a Live,
     steps: &[&'a Change],
     applied: &mut Vec<(Address, Action)>,
 ) -> Result<usize, ApplyError> {
-    let index: HashMap<&Address, usize> = steps
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (&c.address, i))
-        .collect();
-    // Steps come in dependency order, so one pass settles each step's wave and whether it must
-    // wait for a later round (it needs an unknown id, or depends on a step that waits).
-    let mut wave = vec![0usize; steps.len()];
-    let mut deferred = vec![false; steps.len()];
-    for (i, change) in steps.iter().enumerate() {
-        deferred[i] = !change.unknown.is_empty();
-        for dep in &change.depends_on {
-            if let Some(&j) = index.get(dep) {
-                wave[i] = wave[i].max(wave[j] + 1);
-                deferred[i] |= deferred[j];
-            }
-        }
-    }
-    let waves = wave.iter().copied().max().unwrap_or(0);
-    let mut done = 0;
-    for w in 0..=waves {
-        let batch: Vec<&Change> = (0..steps.len())
-            .filter(|&i| wave[i] == w && !deferred[i])
-            .map(|i| steps[i])
-            .collect();
-        if batch.is_empty() {
-            continue;
-        }
-        tracing::info!(wave = w, changes = batch.len(), "wave begins");
-        // Account creations spend minutes waiting on AWS, which allows five at once: they
-        // run beside the other changes, not in their `parallelism` slots.
-        let (creations, others): (Vec<&Change>, Vec<&Change>) = batch
-            .into_iter()
-            .partition(|c| c.kind == crate::desired::Kind::Account && c.id.is_none());
-        let perform = |change: &'a Change| {
-            let span = tracing::info_span!(
-                "change",
-                address = %change.address,
-                action = %change.action,
-                account = change.account.as_deref().unwrap_or("management"),
-            );
-            async move {
-                live.event(Event::Started {
-                    address: change.address.clone(),
-                    action: change.action,
-                });
-                tracing::debug!("started");
-                let result = crate::kinds::apply(&Ctx { aws, live }, change).await;
-                match &result {
-                    Ok(()) => {
-                        tracing::info!("done");
-                        live.event(Event::Finished {
-                            address: change.address.clone(),
-                            action: change.action,
-                        });
-                    }
-                    Err(e) => tracing::warn!(error = %crate::discover::chain(e), "failed"),
-                }
-                (change.address.clone(), change.action, result)
-            }
-            .instrument(span)
-        };
-        let (mut results, more): (Vec<Outcome>, Vec<Outcome>) = futures::join!(
-            stream::iter(others)
-                .map(perform)
-                .buffer_unordered(live.options.parallelism.max(1))
-                .collect(),
-            stream::iter(creations)
-                .map(perform)
-                .buffer_unordered(CONCURRENT_ACCOUNT_CREATIONS)
-                .collect(),
+    let mut schedule = Schedule::new(steps);
+    tracing::info!(
+        changes = steps.len(),
+        next_round = schedule.deferred(),
+        "changes scheduled"
+    );
+    let perform = |i: usize| {
+        let change = steps[i];
+        let span = tracing::info_span!(
+            "change",
+            address = %change.address,
+            action = %change.action,
+            account = change.account.as_deref().unwrap_or("management"),
         );
-        results.extend(more);
-        let mut failure = None;
-        for (address, action, result) in results {
-            match result {
+        async move {
+            live.event(Event::Started {
+                address: change.address.clone(),
+                action: change.action,
+            });
+            tracing::debug!("started");
+            let result = crate::kinds::apply(&Ctx { aws, live }, change).await;
+            match &result {
                 Ok(()) => {
-                    done += 1;
-                    applied.push((address, action));
-                }
-                Err(StepError::Interrupted(writes)) => {
-                    failure.get_or_insert(ApplyError::Interrupted(writes));
-                }
-                Err(source) => {
-                    failure.get_or_insert(ApplyError::Step {
-                        address,
-                        action,
-                        source,
+                    tracing::info!("done");
+                    live.event(Event::Finished {
+                        address: change.address.clone(),
+                        action: change.action,
                     });
                 }
+                Err(e) => tracing::warn!(error = %crate::discover::chain(e), "failed"),
+            }
+            (i, result)
+        }
+        .instrument(span)
+    };
+    let limits = [
+        (Lane::Creation, CONCURRENT_ACCOUNT_CREATIONS),
+        (Lane::Other, live.options.parallelism.max(1)),
+    ];
+    let mut running: [usize; 2] = [0, 0];
+    let mut in_flight = FuturesUnordered::new();
+    let mut done = 0;
+    let mut failure = None;
+    loop {
+        if failure.is_none() {
+            for (lane, limit) in limits {
+                while running[lane as usize] < limit {
+                    let Some(i) = schedule.next(lane) else { break };
+                    running[lane as usize] += 1;
+                    in_flight.push(perform(i).map(move |outcome: Outcome| (lane, outcome)));
+                }
             }
         }
-        if let Some(failure) = failure {
-            return Err(failure);
+        let Some((lane, (i, result))) = in_flight.next().await else {
+            break;
+        };
+        running[lane as usize] -= 1;
+        let change = steps[i];
+        match result {
+            Ok(()) => {
+                done += 1;
+                applied.push((change.address.clone(), change.action));
+                schedule.done(i);
+            }
+            Err(StepError::Interrupted(writes)) => {
+                failure.get_or_insert(ApplyError::Interrupted(writes));
+            }
+            Err(source) => {
+                failure.get_or_insert(ApplyError::Step {
+                    address: change.address.clone(),
+                    action: change.action,
+                    source,
+                });
+            }
         }
     }
-    Ok(done)
+    match failure {
+        Some(failure) => Err(failure),
+        None => Ok(done),
+    }
 }

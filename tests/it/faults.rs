@@ -60,7 +60,10 @@ pub struct SlowCreation {
     asked: Mutex<std::collections::HashMap<String, std::time::Instant>>,
     /// The requests reported finished.
     finished: Mutex<std::collections::HashSet<String>>,
-    /// The most creations in progress at once.
+    /// Creations asked for and not yet reported finished.
+    outstanding: AtomicUsize,
+    /// The most creations in progress at once, counted from each request's arrival (moto
+    /// takes over a second to answer each CreateAccount, one at a time).
     pub max_in_flight: AtomicUsize,
     /// `ListCreateAccountStatus` requests seen.
     pub lists: AtomicUsize,
@@ -72,6 +75,7 @@ impl SlowCreation {
             hold,
             asked: Mutex::default(),
             finished: Mutex::default(),
+            outstanding: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
             lists: AtomicUsize::new(0),
         }
@@ -82,15 +86,26 @@ impl SlowCreation {
         self.asked.lock().unwrap().len()
     }
 
-    /// Rewrites moto's answer to an Organizations request as a slow AWS would give it.
-    fn answer(&self, request: &[u8], answer: Vec<u8>) -> Vec<u8> {
-        let text = String::from_utf8_lossy(request);
-        let Some(operation) = text
+    /// The Organizations operation a request asks for.
+    fn operation(request: &[u8]) -> Option<String> {
+        String::from_utf8_lossy(request)
             .lines()
             .find(|l| l.to_ascii_lowercase().starts_with("x-amz-target:"))
             .and_then(|l| l.rsplit('.').next())
             .map(|o| o.trim().to_owned())
-        else {
+    }
+
+    /// Counts a creation as in progress from the moment it is asked for.
+    fn request(&self, request: &[u8]) {
+        if Self::operation(request).as_deref() == Some("CreateAccount") {
+            let now = self.outstanding.fetch_add(1, Ordering::SeqCst) + 1;
+            self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        }
+    }
+
+    /// Rewrites moto's answer to an Organizations request as a slow AWS would give it.
+    fn answer(&self, request: &[u8], answer: Vec<u8>) -> Vec<u8> {
+        let Some(operation) = Self::operation(request) else {
             return answer;
         };
         let Some(split) = answer.windows(4).position(|w| w == b"\r\n\r\n") else {
@@ -105,8 +120,6 @@ impl SlowCreation {
                 if let Some(id) = json["CreateAccountStatus"]["Id"].as_str() {
                     let mut asked = self.asked.lock().unwrap();
                     asked.insert(id.to_owned(), std::time::Instant::now());
-                    let in_flight = asked.len() - self.finished.lock().unwrap().len();
-                    self.max_in_flight.fetch_max(in_flight, Ordering::SeqCst);
                 }
                 self.hold_back(&mut json["CreateAccountStatus"]);
             }
@@ -142,8 +155,8 @@ impl SlowCreation {
                 fields.remove("AccountId");
                 fields.remove("CompletedTimestamp");
             }
-        } else if status["State"] == "SUCCEEDED" {
-            self.finished.lock().unwrap().insert(id);
+        } else if status["State"] == "SUCCEEDED" && self.finished.lock().unwrap().insert(id) {
+            self.outstanding.fetch_sub(1, Ordering::SeqCst);
         }
     }
 }
@@ -265,8 +278,12 @@ fn serve(
         let _ = client.write_all(
             b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
         );
-    } else if let Ok(mut moto) = TcpStream::connect((Ipv4Addr::LOCALHOST, upstream))
-        && moto.write_all(&request).is_ok()
+    } else if let Ok(mut moto) = {
+        if let Rule::SlowCreation(slow) = rule {
+            slow.request(&request);
+        }
+        TcpStream::connect((Ipv4Addr::LOCALHOST, upstream))
+    } && moto.write_all(&request).is_ok()
     {
         let mut answer = Vec::new();
         let _ = moto.read_to_end(&mut answer);
@@ -349,7 +366,8 @@ async fn a_create_whose_answer_is_lost_is_recovered_for_every_kind() {
 }
 
 /// Twelve accounts, created at AWS's pace: five creations in progress at once whatever
-/// `parallelism` is, and no listing of creations per account.
+/// `parallelism` is, no listing of creations per account, and each account's own work started
+/// as soon as it exists.
 #[tokio::test]
 async fn account_creations_keep_five_in_flight_at_aws_pace() {
     let moto = Arc::new(Moto::start());
@@ -366,7 +384,20 @@ async fn account_creations_keep_five_in_flight_at_aws_pace() {
         );
     }
     let zone = Zone::at(moto.clone(), &proxy.endpoint(), &yaml).await;
+    let finished = Arc::new(Mutex::new(Vec::<String>::new()));
+    let record = finished.clone();
     let options = landing_zone::apply::ApplyOptions {
+        on_event: Some(Arc::new(
+            move |event: &landing_zone::apply::Event| match event {
+                landing_zone::apply::Event::Started { address, .. } => {
+                    record.lock().unwrap().push(format!("started {address}"));
+                }
+                landing_zone::apply::Event::Finished { address, .. } => {
+                    record.lock().unwrap().push(format!("finished {address}"));
+                }
+                _ => {}
+            },
+        )),
         parallelism: 2,
         polling: landing_zone::apply::Polling {
             initial: std::time::Duration::from_millis(100),
@@ -388,6 +419,18 @@ async fn account_creations_keep_five_in_flight_at_aws_pace() {
         "{lists} listings in {} rounds",
         report.rounds
     );
+    // Pipelined: an account's own work starts when that account exists, not when the last
+    // one does.
+    let events = finished.lock().unwrap().clone();
+    let last_account = events
+        .iter()
+        .rposition(|e| e.starts_with("finished account."))
+        .unwrap();
+    let first_boundary = events
+        .iter()
+        .position(|e| e.starts_with("started policy.") && e.ends_with(".lz-boundary"))
+        .unwrap();
+    assert!(first_boundary < last_account, "{events:?}");
     let direct = Zone::at(moto.clone(), &moto.endpoint(), &yaml).await;
     assert!(!direct.plan().await.has_changes());
 }
