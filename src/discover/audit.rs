@@ -11,6 +11,9 @@ use crate::desired::audit::{ACCESS_LOGS, AUDIT};
 use crate::desired::{BucketSpec, Encryption, KeySpec, ObjectLockSpec};
 use crate::policy::PolicyDocument;
 
+/// The mode shown for a bucket whose object lock is on without a default retention.
+const NO_RETENTION: &str = "(no default retention)";
+
 /// Whether an S3 or KMS error says the thing asked about is not configured.
 fn absent<E: ProvideErrorMetadata>(error: &E, codes: &[&str]) -> bool {
     error.code().is_some_and(|c| codes.contains(&c))
@@ -211,10 +214,16 @@ async fn read_bucket(
             if c.object_lock_enabled() != Some(&ObjectLockEnabled::Enabled) {
                 return None;
             }
-            let retention = c.rule()?.default_retention()?;
+            // Enabled without a default retention (a run stopped between creating the bucket
+            // and writing its rule): object lock is on, and only the rule differs.
+            let retention = c.rule().and_then(|r| r.default_retention());
+            let mode = retention
+                .and_then(|r| r.mode())
+                .map(|m| m.as_str().to_owned());
+            let days = retention.and_then(|r| r.days()).map(i64::from);
             Some(ObjectLockSpec {
-                mode: retention.mode()?.as_str().to_owned(),
-                days: i64::from(retention.days()?),
+                mode: mode.unwrap_or_else(|| NO_RETENTION.to_owned()),
+                days: days.unwrap_or(0),
             })
         }),
         Err(e) if absent(&e, &["ObjectLockConfigurationNotFoundError"]) => None,

@@ -17,6 +17,10 @@ use crate::aws::{Aws, CallError, call};
 use crate::blueprint::Blueprint;
 use crate::desired::Tags;
 
+/// Items per page of an Organizations listing: AWS's largest page (and its default), asked
+/// for explicitly so that an emulator with larger pages pages as AWS does.
+const PAGE: i32 = 20;
+
 /// How many tag reads run at once.
 const TAG_READS_IN_FLIGHT: usize = 8;
 
@@ -108,6 +112,7 @@ pub(crate) async fn list_top_ous(
     let pages = org
         .list_organizational_units_for_parent()
         .parent_id(root)
+        .max_results(PAGE)
         .into_paginator()
         .send()
         .try_collect()
@@ -180,6 +185,7 @@ pub(crate) async fn read_inventory(
 
     let pages = org
         .list_accounts()
+        .max_results(PAGE)
         .into_paginator()
         .send()
         .try_collect()
@@ -209,6 +215,7 @@ pub(crate) async fn read_inventory(
         let pages = org
             .list_accounts_for_parent()
             .parent_id(&parent_id)
+            .max_results(PAGE)
             .into_paginator()
             .send()
             .try_collect()
@@ -279,6 +286,7 @@ pub(crate) async fn read_inventory(
     let pages = org
         .list_create_account_status()
         .states(CreateAccountState::InProgress)
+        .max_results(PAGE)
         .into_paginator()
         .send()
         .try_collect()

@@ -232,18 +232,35 @@ async fn create_account(
     spec: &AccountSpec,
 ) -> Result<String, StepError> {
     let _slot = ctx.live.creation_slot().await;
-    let mut request = match &change.creating {
-        Some(request) => request.clone(),
+    // A creation found in progress is matched by account name, all a creation request
+    // carries; whether it makes this account is known when it is done, by the account's email.
+    let (mut request, mut verified) = match &change.creating {
+        Some(request) => (request.clone(), false),
         None => request_account(ctx, spec).await?,
     };
     loop {
         match wait_for_account(ctx, change, spec, &request).await? {
-            Some(id) => return Ok(id),
+            Some(id)
+                if verified
+                    || email_of(ctx, &id)
+                        .await?
+                        .is_some_and(|e| e.eq_ignore_ascii_case(&spec.email)) =>
+            {
+                return Ok(id);
+            }
+            Some(other) => {
+                tracing::warn!(
+                    account = %spec.name,
+                    other = %other,
+                    "a creation of the same name made another account; asking for this one"
+                );
+                (request, verified) = request_account(ctx, spec).await?;
+            }
             // AWS refused it because another change to the organization was under way
             // (CONCURRENT_ACCOUNT_MODIFICATION): ask again, as AWS advises.
             None => {
                 tokio::time::sleep(ctx.live.polling().initial).await;
-                request = request_account(ctx, spec).await?;
+                (request, verified) = request_account(ctx, spec).await?;
             }
         }
     }
@@ -255,7 +272,13 @@ async fn create_account(
 /// asking); only after a failure that may have gone through (a 5xx, a lost answer) does lz list
 /// the creations again before asking once more. Throttling (`TooManyRequestsException`) means
 /// AWS did nothing: wait and ask again, for as long as polling allows, never failing apply.
-async fn request_account(ctx: &Ctx<'_>, spec: &AccountSpec) -> Result<String, StepError> {
+///
+/// Returns the request, and whether it is known to make this account (lz asked for it, or it
+/// finished with this account's email) rather than matched by name while in progress.
+async fn request_account(
+    ctx: &Ctx<'_>,
+    spec: &AccountSpec,
+) -> Result<(String, bool), StepError> {
     let polling = ctx.live.polling();
     let started = Instant::now();
     let mut pause = Duration::from_millis(200);
@@ -281,12 +304,13 @@ async fn request_account(ctx: &Ctx<'_>, spec: &AccountSpec) -> Result<String, St
             .await;
         match created {
             Ok(out) => {
-                return out.create_account_status.and_then(|s| s.id).ok_or(
+                let id = out.create_account_status.and_then(|s| s.id).ok_or(
                     StepError::IncompleteAnswer {
                         operation: "organizations.CreateAccount",
                         missing: "request id",
                     },
-                );
+                )?;
+                return Ok((id, true));
             }
             Err(e) if transient(&e) && started.elapsed() < polling.timeout => {
                 let throttled = e.code() == Some("TooManyRequestsException");
@@ -323,7 +347,10 @@ where
 
 /// The request that creates, or created, this account: in progress under its name, or done
 /// for an account of the organization that has its email (a request whose answer was lost).
-async fn requested(ctx: &Ctx<'_>, spec: &AccountSpec) -> Result<Option<String>, StepError> {
+async fn requested(
+    ctx: &Ctx<'_>,
+    spec: &AccountSpec,
+) -> Result<Option<(String, bool)>, StepError> {
     let pages = ctx.aws
         .organizations
         .list_create_account_status()
@@ -341,33 +368,40 @@ async fn requested(ctx: &Ctx<'_>, spec: &AccountSpec) -> Result<Option<String>, 
     {
         let Some(id) = status.id() else { continue };
         if status.state() == Some(&CreateAccountState::InProgress) {
-            return Ok(Some(id.to_owned()));
+            return Ok(Some((id.to_owned(), false)));
         }
         let Some(account) = status.account_id() else {
             continue;
         };
-        let described = ctx.aws
-            .organizations
-            .describe_account()
-            .account_id(account)
-            .send()
-            .await;
-        let email = match described {
-            Ok(out) => out.account.and_then(|a| a.email),
-            // An account that left the organization since: not this one.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_account_not_found_exception()) =>
-            {
-                None
-            }
-            Err(e) => return Err(call("organizations.DescribeAccount")(e).into()),
-        };
-        if email.is_some_and(|e| e.eq_ignore_ascii_case(&spec.email)) {
-            return Ok(Some(id.to_owned()));
+        if email_of(ctx, account)
+            .await?
+            .is_some_and(|e| e.eq_ignore_ascii_case(&spec.email))
+        {
+            return Ok(Some((id.to_owned(), true)));
         }
     }
     Ok(None)
+}
+
+/// The email of account `id`; `None` for an account that left the organization.
+async fn email_of(ctx: &Ctx<'_>, id: &str) -> Result<Option<String>, StepError> {
+    let described = ctx
+        .aws
+        .organizations
+        .describe_account()
+        .account_id(id)
+        .send()
+        .await;
+    match described {
+        Ok(out) => Ok(out.account.and_then(|a| a.email)),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_account_not_found_exception()) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(call("organizations.DescribeAccount")(e).into()),
+    }
 }
 
 /// Polls the creation until AWS finishes it: the new account's id, or `None` when AWS refused it

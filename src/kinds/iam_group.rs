@@ -59,6 +59,15 @@ impl ResourceKind for GroupSpec {
         vec![("inline_policies", Attr::Policies(&self.inline_policies))]
     }
 
+    fn impossible(&self, found: &GroupSpec) -> Option<String> {
+        (self.path != found.path).then(|| {
+            format!(
+                "group {} exists at path {}, not {}: IAM group names are unique in an account and lz will not replace the group. Rename or remove it, or set the tier's role_name",
+                self.name, found.path, self.path
+            )
+        })
+    }
+
     type Raw = ();
 
     fn identify(read: &Read<'_>, _: &()) -> Vec<(Address, Observed)> {
@@ -68,16 +77,27 @@ impl ResourceKind for GroupSpec {
         let Some(listing) = read.accounts.get(security) else {
             return Vec::new();
         };
+        // A group named like a tier's is found wherever it is (names are unique in an account).
+        let tier_names: Vec<String> = read
+            .blueprint
+            .role_tiers
+            .resolved()
+            .into_iter()
+            .map(|t| t.role_name)
+            .collect();
         listing
             .details
             .iter()
             .flat_map(|p| p.group_detail_list())
-            .filter(|group| group.path() == Some(path))
+            .filter(|group| {
+                group.path() == Some(path)
+                    || tier_names.iter().any(|t| Some(t.as_str()) == group.group_name())
+            })
             .map(|group| {
                 let name = group.group_name().unwrap_or_default();
                 let spec = GroupSpec {
                     name: name.to_owned(),
-                    path: path.to_owned(),
+                    path: group.path().unwrap_or("/").to_owned(),
                     inline_policies: group
                         .group_policy_list()
                         .iter()

@@ -94,20 +94,38 @@ impl ResourceKind for RoleSpec {
         ]
     }
 
+    fn impossible(&self, found: &RoleSpec) -> Option<String> {
+        (self.path != found.path).then(|| {
+            format!(
+                "role {} exists at path {}, not {}: IAM role names are unique in an account and a path cannot be changed; lz will not replace the role. Rename or remove it, or set the tier's role_name",
+                self.name, found.path, self.path
+            )
+        })
+    }
+
     type Raw = ();
 
     fn identify(read: &Read<'_>, _: &()) -> Vec<(Address, Observed)> {
         let path = read.blueprint.organization.iam_path.as_str();
+        // A role named like a tier's is found wherever it is: IAM role names are unique in an
+        // account, so one at another path stands where the tier's role would go.
+        let tier_names: Vec<String> = read
+            .blueprint
+            .role_tiers
+            .resolved()
+            .into_iter()
+            .map(|t| t.role_name)
+            .collect();
         let mut found = Vec::new();
         for (account, listing) in &read.accounts {
             for role in listing.details.iter().flat_map(|p| p.role_detail_list()) {
-                if role.path() != Some(path) {
+                let name = role.role_name().unwrap_or_default();
+                if role.path() != Some(path) && !tier_names.iter().any(|t| t == name) {
                     continue;
                 }
-                let name = role.role_name().unwrap_or_default();
                 let spec = RoleSpec {
                     name: name.to_owned(),
-                    path: path.to_owned(),
+                    path: role.path().unwrap_or("/").to_owned(),
                     trust_policy: Arc::new(document(role.assume_role_policy_document())),
                     managed_policies: role
                         .attached_managed_policies()

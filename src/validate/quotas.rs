@@ -32,6 +32,7 @@ pub(super) fn check(bp: &Blueprint) -> Vec<Problem> {
     };
     let tiers = bp.role_tiers.resolved();
     let tier_of = |role: &str| tiers.iter().find(|t| t.role_name == role).map(|t| t.tier);
+    let owners = owners(bp);
     let mut accounts = 1; // the management account
     for resource in &desired.resources {
         match resource.spec.as_ref() {
@@ -53,7 +54,7 @@ pub(super) fn check(bp: &Blueprint) -> Vec<Problem> {
                 let count = role.managed_policies.len() as u64;
                 found.note(&managed, QuotaName::ManagedPoliciesPerRole, &what, count);
                 found.note(
-                    &tags_at(bp, None),
+                    &tags_at(&owners, None),
                     QuotaName::TagsPerResource,
                     &what,
                     role.tags.len() as u64,
@@ -89,7 +90,7 @@ pub(super) fn check(bp: &Blueprint) -> Vec<Problem> {
             Spec::Account(account) => {
                 accounts += 1;
                 let what = format!("account `{}`", account.name);
-                let at = tags_at(bp, Some(&account.name));
+                let at = tags_at(&owners, Some(&account.name));
                 found.note(
                     &at,
                     QuotaName::TagsPerResource,
@@ -168,25 +169,31 @@ fn declared(bp: &Blueprint) -> Vec<Problem> {
     out
 }
 
-/// Where the tags of an account (or of every resource, with `None`) come from.
-fn tags_at(bp: &Blueprint, account: Option<&str>) -> FieldPath {
+/// Where each account's own tags are written, by account name.
+fn owners(bp: &Blueprint) -> HashMap<String, FieldPath> {
     let root = FieldPath::root();
-    let Some(account) = account else {
-        return root.key("organization").key("tags");
-    };
+    let mut owners = HashMap::new();
     for (key, core) in [
         ("security", &bp.accounts.security),
         ("log_archive", &bp.accounts.log_archive),
     ] {
-        if core.name == account {
-            return root.key("accounts").key(key).key("tags");
+        owners.insert(core.name.clone(), root.key("accounts").key(key).key("tags"));
+    }
+    for (customer, spec) in &bp.customers {
+        let at = root.key("customers").key(customer.as_str()).key("tags");
+        for env in &spec.environments {
+            owners.insert(Blueprint::workload_account_name(customer, env), at.clone());
         }
     }
-    bp.customers
-        .keys()
-        .find(|c| account.starts_with(&format!("{c}-")))
-        .map(|c| root.key("customers").key(c.as_str()).key("tags"))
-        .unwrap_or_else(|| root.key("organization").key("tags"))
+    owners
+}
+
+/// Where the tags of an account (or of every resource, with `None`) come from.
+fn tags_at(owners: &HashMap<String, FieldPath>, account: Option<&str>) -> FieldPath {
+    account
+        .and_then(|a| owners.get(a))
+        .cloned()
+        .unwrap_or_else(|| FieldPath::root().key("organization").key("tags"))
 }
 
 /// The largest measure of each quota at each blueprint field, with what it was measured on.

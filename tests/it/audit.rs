@@ -353,3 +353,32 @@ fn no_policy_allows_everyone_without_a_condition() {
         }
     }
 }
+
+/// A run stopped between creating the locked audit bucket and writing its default retention
+/// leaves object lock on without a rule: that is drift lz repairs, not a conflict forever.
+#[tokio::test]
+async fn object_lock_without_its_rule_is_repaired() {
+    let zone = Zone::new(SMALL).await;
+    zone.apply().await;
+    let a = audit(&zone).await;
+    a.s3.put_object_lock_configuration()
+        .bucket(&a.bucket)
+        .object_lock_configuration(
+            aws_sdk_s3::types::ObjectLockConfiguration::builder()
+                .object_lock_enabled(aws_sdk_s3::types::ObjectLockEnabled::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let plan = zone.plan().await;
+    assert!(plan.conflicts.is_empty(), "{:?}", plan.conflicts);
+    assert_eq!(
+        changed(&plan),
+        pairs(&[("bucket.audit", "object_lock")]),
+        "{}",
+        landing_zone::render::human(&plan, Default::default())
+    );
+    zone.apply().await;
+    assert!(!zone.plan().await.has_changes());
+}

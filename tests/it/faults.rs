@@ -95,16 +95,38 @@ impl SlowCreation {
             .map(|o| o.trim().to_owned())
     }
 
-    /// Counts a creation as in progress from the moment it is asked for.
-    fn request(&self, request: &[u8]) {
-        if Self::operation(request).as_deref() == Some("CreateAccount") {
-            let now = self.outstanding.fetch_add(1, Ordering::SeqCst) + 1;
-            self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    /// Counts a creation as in progress from the moment it is asked for. A listing of
+    /// creations by state goes to moto unfiltered (moto finished them all), and is filtered on
+    /// the way back by the states this stand-in reports: the request as sent on, and the states
+    /// asked for.
+    fn request(&self, request: Vec<u8>) -> (Vec<u8>, Option<Vec<String>>) {
+        match Self::operation(&request).as_deref() {
+            Some("CreateAccount") => {
+                let now = self.outstanding.fetch_add(1, Ordering::SeqCst) + 1;
+                self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+                (request, None)
+            }
+            Some("ListCreateAccountStatus") => {
+                let Some(split) = request.windows(4).position(|w| w == b"\r\n\r\n") else {
+                    return (request, None);
+                };
+                let Ok(mut json) =
+                    serde_json::from_slice::<serde_json::Value>(&request[split + 4..])
+                else {
+                    return (request, None);
+                };
+                let states: Option<Vec<String>> = json
+                    .as_object_mut()
+                    .and_then(|o| o.remove("States"))
+                    .and_then(|s| serde_json::from_value(s).ok());
+                (with_body(&request[..split], &json), states)
+            }
+            _ => (request, None),
         }
     }
 
     /// Rewrites moto's answer to an Organizations request as a slow AWS would give it.
-    fn answer(&self, request: &[u8], answer: Vec<u8>) -> Vec<u8> {
+    fn answer(&self, request: &[u8], states: Option<&[String]>, answer: Vec<u8>) -> Vec<u8> {
         let Some(operation) = Self::operation(request) else {
             return answer;
         };
@@ -128,19 +150,14 @@ impl SlowCreation {
                 self.lists.fetch_add(1, Ordering::SeqCst);
                 if let Some(list) = json["CreateAccountStatuses"].as_array_mut() {
                     list.iter_mut().for_each(|s| self.hold_back(s));
+                    if let Some(states) = states {
+                        list.retain(|s| states.iter().any(|w| s["State"] == w.as_str()));
+                    }
                 }
             }
             _ => return answer,
         }
-        let body = serde_json::to_vec(&json).unwrap();
-        let head: String = String::from_utf8_lossy(head)
-            .lines()
-            .filter(|l| !l.to_ascii_lowercase().starts_with("content-length:"))
-            .map(|l| format!("{l}\r\n"))
-            .collect();
-        let mut out = format!("{head}Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-        out.extend(body);
-        out
+        with_body(head, &json)
     }
 
     /// A creation asked for less than `hold` ago is still in progress.
@@ -199,6 +216,19 @@ impl Drop for Proxy {
     }
 }
 
+/// An HTTP message with `head` (without its blank line) and `body` as JSON, its length right.
+fn with_body(head: &[u8], body: &serde_json::Value) -> Vec<u8> {
+    let body = serde_json::to_vec(body).unwrap();
+    let head: String = String::from_utf8_lossy(head)
+        .lines()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("content-length:"))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    let mut out = format!("{head}Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    out.extend(body);
+    out
+}
+
 /// Reads one HTTP/1.1 request (head and a Content-Length body); `None` at end of stream.
 fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
     let mut head = Vec::new();
@@ -238,9 +268,10 @@ fn serve(
 ) {
     let mut reader = BufReader::new(client.try_clone().unwrap());
     let mut client = client;
-    let Some(request) = read_request(&mut reader) else {
+    let Some(mut request) = read_request(&mut reader) else {
         return;
     };
+    let mut states: Option<Vec<String>> = None;
     let n = requests.fetch_add(1, Ordering::SeqCst) + 1;
     let injected = match rule {
         Rule::Schedule => fault(n),
@@ -280,7 +311,9 @@ fn serve(
         );
     } else if let Ok(mut moto) = {
         if let Rule::SlowCreation(slow) = rule {
-            slow.request(&request);
+            let (sent, asked) = slow.request(std::mem::take(&mut request));
+            request = sent;
+            states = asked;
         }
         TcpStream::connect((Ipv4Addr::LOCALHOST, upstream))
     } && moto.write_all(&request).is_ok()
@@ -288,7 +321,7 @@ fn serve(
         let mut answer = Vec::new();
         let _ = moto.read_to_end(&mut answer);
         if let Rule::SlowCreation(slow) = rule {
-            answer = slow.answer(&request, answer);
+            answer = slow.answer(&request, states.as_deref(), answer);
         }
         if injected != Some(Fault::DropAnswer) {
             let _ = client.write_all(&answer);
@@ -432,5 +465,53 @@ async fn account_creations_keep_five_in_flight_at_aws_pace() {
         .unwrap();
     assert!(first_boundary < last_account, "{events:?}");
     let direct = Zone::at(moto.clone(), &moto.endpoint(), &yaml).await;
+    assert!(!direct.plan().await.has_changes());
+}
+
+/// A creation in progress is matched by account name, all a creation request carries: one of
+/// the same name made by someone else, with another email, is not taken as lz's account.
+#[tokio::test]
+async fn a_creation_of_the_same_name_by_someone_else_is_not_taken_for_lz() {
+    let moto = Arc::new(Moto::start());
+    let slow = Arc::new(SlowCreation::new(std::time::Duration::from_secs(2)));
+    let proxy = Proxy::with(moto.port(), Rule::SlowCreation(slow.clone()));
+    let zone = Zone::at(moto.clone(), &proxy.endpoint(), SMALL).await;
+    let org = zone.organizations();
+    org.create_organization().send().await.unwrap();
+    org.create_account()
+        .email("someone-else@elsewhere.example")
+        .account_name("lumo-dev")
+        .send()
+        .await
+        .unwrap();
+    let plan = zone.plan().await;
+    let lumo = plan
+        .resource_changes
+        .iter()
+        .find(|c| c.address.as_str() == "account.lumo-dev")
+        .unwrap();
+    assert!(lumo.creating.is_some(), "found in progress by its name");
+    zone.apply().await;
+    let direct = Zone::at(moto.clone(), &moto.endpoint(), SMALL).await;
+    let emails: Vec<String> = direct
+        .organizations()
+        .list_accounts()
+        .send()
+        .await
+        .unwrap()
+        .accounts()
+        .iter()
+        .filter(|a| a.name() == Some("lumo-dev"))
+        .filter_map(|a| a.email().map(str::to_owned))
+        .collect();
+    let mut emails = emails;
+    emails.sort();
+    assert_eq!(
+        emails,
+        [
+            "aws+lumo-dev@test.example",
+            "someone-else@elsewhere.example"
+        ]
+    );
     assert!(!direct.plan().await.has_changes());
 }

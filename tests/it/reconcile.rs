@@ -288,3 +288,72 @@ async fn outside_the_management_account_lz_stops_with_a_clear_error_and_writes_n
         "{stderr}"
     );
 }
+
+/// Organizations gives at most 20 accounts a page, and lz asks for pages of 20 (so moto, whose
+/// own pages are larger, pages as AWS does): 25 accounts outside the blueprint, 22 of them in
+/// one unit, are all found, each where it is.
+#[tokio::test]
+async fn discovery_reads_every_page_of_accounts_and_units() {
+    let zone = Zone::new(SMALL).await;
+    let org = zone.organizations();
+    org.create_organization().send().await.unwrap();
+    let root = org.list_roots().send().await.unwrap().roots()[0]
+        .id()
+        .unwrap()
+        .to_owned();
+    let unit = org
+        .create_organizational_unit()
+        .parent_id(&root)
+        .name("Outside")
+        .send()
+        .await
+        .unwrap()
+        .organizational_unit()
+        .and_then(|u| u.id())
+        .unwrap()
+        .to_owned();
+    for n in 0..25 {
+        let created = org
+            .create_account()
+            .email(format!("other{n}@elsewhere.example"))
+            .account_name(format!("other{n}"))
+            .send()
+            .await
+            .unwrap();
+        let id = created
+            .create_account_status()
+            .and_then(|s| s.account_id())
+            .unwrap()
+            .to_owned();
+        if n < 22 {
+            org.move_account()
+                .account_id(id)
+                .source_parent_id(&root)
+                .destination_parent_id(&unit)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    let actual = landing_zone::discover::discover(&zone.aws, &zone.blueprint)
+        .await
+        .unwrap();
+    let placed = |ou: Option<&str>| {
+        actual
+            .unmanaged_accounts
+            .iter()
+            .filter(|a| a.ou.as_deref() == ou)
+            .count()
+    };
+    assert_eq!(actual.unmanaged_accounts.len(), 25);
+    assert_eq!(placed(Some("Outside")), 22);
+    assert_eq!(placed(None), 3);
+    let lists: usize = zone
+        .log
+        .counts()
+        .iter()
+        .filter(|(operation, _)| operation.ends_with(".ListAccounts"))
+        .map(|(_, n)| n)
+        .sum();
+    assert!(lists >= 2, "the accounts came in {lists} page(s)");
+}

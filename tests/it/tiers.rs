@@ -394,3 +394,53 @@ async fn a_managed_policy_that_does_not_exist_is_a_plan_conflict_not_a_failed_ap
     zone.blueprint = landing_zone::Blueprint::parse("test.yaml", SMALL).unwrap();
     assert!(zone.plan().await.conflicts.is_empty());
 }
+
+/// IAM role names are unique in an account whatever the path: a role named like a tier's at
+/// another path is where the tier's role would go. The plan says so as a conflict, instead of
+/// planning a create that apply turns into rewriting that role, forever.
+#[tokio::test]
+async fn a_role_of_the_tier_name_at_another_path_is_a_conflict() {
+    let zone = Zone::new(SMALL).await;
+    zone.apply().await;
+    let iam = zone.iam_in("lumo-dev").await;
+    for policy in iam
+        .list_attached_role_policies()
+        .role_name("lz-watcher")
+        .send()
+        .await
+        .unwrap()
+        .attached_policies()
+    {
+        iam.detach_role_policy()
+            .role_name("lz-watcher")
+            .policy_arn(policy.policy_arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+    iam.delete_role()
+        .role_name("lz-watcher")
+        .send()
+        .await
+        .unwrap();
+    iam.create_role()
+        .role_name("lz-watcher")
+        .path("/elsewhere/")
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+        .send()
+        .await
+        .unwrap();
+    let plan = zone.plan().await;
+    assert_eq!(plan.conflicts.len(), 1, "{:?}", plan.conflicts);
+    assert_eq!(
+        plan.conflicts[0].address.as_str(),
+        "role.lumo-dev.lz-watcher"
+    );
+    assert!(
+        plan.conflicts[0]
+            .message
+            .contains("exists at path /elsewhere/"),
+        "{}",
+        plan.conflicts[0].message
+    );
+}
