@@ -200,16 +200,20 @@ impl Plan {
 
     /// Records the digest of the plan as it stands, before it is saved for review.
     pub fn seal(&mut self) {
+        self.digest = None;
         self.digest = Some(self.content_digest());
     }
 
     /// Whether the plan carries a digest and still matches it: nothing in it was edited
     /// since [`Plan::seal`].
     pub fn is_intact(&self) -> bool {
-        self.digest.as_deref() == Some(self.content_digest().as_str())
+        let mut unsealed = self.clone();
+        unsealed.digest = None;
+        self.digest.as_deref() == Some(unsealed.content_digest().as_str())
     }
 
-    /// SHA-256 of the plan's JSON, its digest left out.
+    /// SHA-256 of the plan's JSON as [`crate::render::write_json`] writes it, as it stands
+    /// (with no digest, as sealed).
     fn content_digest(&self) -> String {
         struct Sha(Sha256);
         impl std::io::Write for Sha {
@@ -221,17 +225,66 @@ impl Plan {
                 Ok(())
             }
         }
-        let mut unsealed = self.clone();
-        unsealed.digest = None;
         let mut sha = Sha(Sha256::new());
-        serde_json::to_writer(&mut sha, &unsealed).expect("a plan always serialises");
-        let hex: String = sha
-            .0
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        format!("sha256:{hex}")
+        serde_json::to_writer_pretty(std::io::BufWriter::with_capacity(1 << 16, &mut sha), self)
+            .expect("a plan always serialises");
+        digest_text(sha.0)
+    }
+}
+
+/// A finished SHA-256 as a plan writes it: `sha256:` and hex.
+pub(crate) fn digest_text(sha: Sha256) -> String {
+    let hex: String = sha.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+impl Plan {
+    /// Seals the plan and writes it as JSON in one pass: the digest is computed from the bytes
+    /// as they are written (a plan of thousands of accounts is tens of megabytes), and added as
+    /// the last field. The output is exactly [`crate::render::write_json`] of the sealed plan.
+    pub fn write_sealed(&mut self, out: impl std::io::Write) -> std::io::Result<()> {
+        use std::io::Write as _;
+        self.digest = None;
+        let mut tee = Sealing {
+            out,
+            sha: Sha256::new(),
+            held: Vec::with_capacity(2),
+        };
+        {
+            let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut tee);
+            serde_json::to_writer_pretty(&mut buffered, &*self)?;
+            buffered.flush()?;
+        }
+        let Sealing { mut out, sha, held } = tee;
+        debug_assert_eq!(held, b"\n}");
+        let digest = digest_text(sha);
+        write!(out, ",\n  \"digest\": \"{digest}\"\n}}\n")?;
+        out.flush()?;
+        self.digest = Some(digest);
+        Ok(())
+    }
+}
+
+/// Passes bytes on while hashing them, holding back the last two (the object's closing
+/// `\n}`), after which the digest goes.
+struct Sealing<W: std::io::Write> {
+    out: W,
+    sha: Sha256,
+    held: Vec<u8>,
+}
+
+impl<W: std::io::Write> std::io::Write for Sealing<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.sha.update(bytes);
+        self.held.extend_from_slice(bytes);
+        let pass = self.held.len().saturating_sub(2);
+        self.out.write_all(&self.held[..pass])?;
+        self.held.drain(..pass);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

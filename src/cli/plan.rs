@@ -37,12 +37,9 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
         session.discover(&blueprint)?
     };
     let mut plan = planned(&blueprint, &actual);
-    if args.json || args.out.is_some() {
-        plan.seal();
-    }
     let mut stdout = std::io::stdout().lock();
     if args.json {
-        render::write_json(&plan, &mut stdout)?;
+        plan.write_sealed(&mut stdout)?;
     } else {
         let color = super::stdout_color();
         render::write_human(&plan, render::HumanOptions { color }, &mut stdout)?;
@@ -62,7 +59,10 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
     }
     if let Some(out) = &args.out {
         std::fs::File::create(out)
-            .and_then(|file| render::write_json(&plan, file))
+            .and_then(|file| match plan.digest {
+                Some(_) => render::write_json(&plan, file),
+                None => plan.write_sealed(file),
+            })
             .with_context(|| format!("cannot write the plan to {}", out.display()))?;
         if !args.json {
             writeln!(

@@ -491,3 +491,23 @@ fn an_unreadable_account_is_left_out_and_said() {
         "{text}"
     );
 }
+
+#[test]
+fn a_plan_sealed_while_written_is_the_sealed_plan_written() {
+    let (desired, _) = setup();
+    let mut streamed = plan(&desired, &Actual::empty());
+    let mut sealed = streamed.clone();
+    let mut bytes = Vec::new();
+    streamed.write_sealed(&mut bytes).unwrap();
+    sealed.seal();
+    assert_eq!(streamed.digest, sealed.digest);
+    assert_eq!(
+        String::from_utf8(bytes.clone()).unwrap(),
+        crate::render::json(&sealed)
+    );
+    let read: Plan = serde_json::from_slice(&bytes).unwrap();
+    assert!(read.is_intact());
+    let mut edited = read.clone();
+    edited.resource_changes.pop();
+    assert!(!edited.is_intact());
+}
