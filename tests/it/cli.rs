@@ -242,3 +242,51 @@ fn golden_plans_of_the_shipped_blueprints_are_unchanged() {
         }
     }
 }
+
+/// No secret anywhere: with a known secret key and session token, at the most verbose logging
+/// (`-vv`, `RUST_LOG=trace`: the SDK's own tracing too), neither appears, nor any request
+/// signature, in what lz prints, in its errors, or in the plan file, across a plan that reads
+/// every member account through assumed roles and an apply of that plan.
+#[tokio::test]
+async fn no_secret_reaches_output_logs_or_plans() {
+    const SECRET: &str = "lzTestSecretKey0123456789abcdefghijklmnop";
+    const TOKEN: &str = "lzTestSessionToken0123456789abcdefghijklmnop";
+    let zone = crate::support::Zone::new(crate::support::SMALL).await;
+    zone.apply().await;
+    let dir = tempdir();
+    let blueprint = dir.join("bp.yaml");
+    let saved = dir.join("plan.json");
+    std::fs::write(&blueprint, crate::support::SMALL).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_lz"))
+            .args(args)
+            .envs(zone.env())
+            .env("AWS_SECRET_ACCESS_KEY", SECRET)
+            .env("AWS_SESSION_TOKEN", TOKEN)
+            .env("RUST_LOG", "trace")
+            .output()
+            .unwrap()
+    };
+    let (bp, plan) = (blueprint.to_str().unwrap(), saved.to_str().unwrap());
+    let planned = run(&["plan", bp, "--out", plan, "-vv"]);
+    assert_eq!(planned.status.code(), Some(0), "{}", text(&planned.stderr));
+    let applied = run(&["apply", plan, "-vv"]);
+    assert_eq!(applied.status.code(), Some(0), "{}", text(&applied.stderr));
+    // A failing call too: an error's text must not carry them either.
+    let refused = run(&["apply", plan, "--expect-digest", "sha256:0", "-vv"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let written = std::fs::read(&saved).unwrap();
+    assert!(planned.stderr.len() > 100_000, "trace logging ran");
+    for out in [&planned, &applied, &refused] {
+        for stream in [&out.stdout, &out.stderr] {
+            let stream = text(stream);
+            for secret in [SECRET, TOKEN, "Signature="] {
+                assert!(!stream.contains(secret), "{secret} printed");
+            }
+        }
+    }
+    let written = text(&written);
+    for secret in [SECRET, TOKEN, "Signature="] {
+        assert!(!written.contains(secret), "{secret} in the plan file");
+    }
+}
