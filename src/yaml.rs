@@ -141,16 +141,30 @@ pub fn read(text: &str) -> Result<(Value, Positions), SyntaxError> {
 }
 
 /// serde-saphyr's message begins with `line L column C: ` and may end with a rendered snippet;
-/// the caller prints its own location, so keep only the message.
+/// the caller prints its own location, so keep only the message, for people: without the
+/// parser's advice about its own options, and no longer than a line.
 fn strip_location(message: &str) -> String {
     let first = message.lines().next().unwrap_or(message);
     let first = first.strip_prefix("error: ").unwrap_or(first);
-    match first.split_once(": ") {
-        Some((head, rest)) if head.starts_with("line ") && head.contains(" column ") => {
-            rest.to_owned()
-        }
-        _ => first.to_owned(),
+    let bare = match first.split_once(": ") {
+        Some((head, rest)) if head.starts_with("line ") && head.contains(" column ") => rest,
+        _ => first,
+    };
+    // `duplicate mapping key: a, set DuplicateKeyPolicy in Options if acceptable`
+    let bare = match bare.find(", set ") {
+        Some(i) if bare[i..].contains(" in Options") => &bare[..i],
+        _ => bare,
+    };
+    shorten(bare, 200)
+}
+
+/// `text`, cut to at most `max` characters with an ellipsis when longer.
+pub(crate) fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
     }
+    let kept: String = text.chars().take(max.saturating_sub(1)).collect();
+    format!("{kept}…")
 }
 
 fn convert(node: Spanned<Node>, key: Option<Pos>, at: String, positions: &mut Positions) -> Value {
@@ -305,11 +319,24 @@ mod tests {
     fn duplicate_keys_are_refused() {
         let err = read("a: 1\na: 2\n").unwrap_err();
         assert_eq!(err.pos.line, 2);
+        // Without the parser's advice on its own options.
+        assert_eq!(err.message, "duplicate mapping key: a");
+    }
+
+    #[test]
+    fn a_syntax_error_on_a_huge_line_is_one_short_line() {
+        let key = "k".repeat(100_000);
+        let err = read(&format!("{key}: 1\n{key}: 2\n")).unwrap_err();
+        assert!(err.message.chars().count() <= 200, "{}", err.message.len());
+        assert!(!err.message.contains('\n'));
+        let long_key = "k".repeat(1_000);
+        let err = read(&format!("{long_key}: 1\n{long_key}: 2\n")).unwrap_err();
         assert!(
-            err.message.starts_with("duplicate mapping key: a"),
+            err.message.starts_with("duplicate mapping key: kkk"),
             "{}",
             err.message
         );
+        assert!(err.message.chars().count() <= 200);
     }
 
     #[test]

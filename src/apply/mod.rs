@@ -295,7 +295,7 @@ pub enum StepError {
 impl From<CallError> for StepError {
     /// A call refused by the write budget is an interruption, not a failure of AWS.
     fn from(error: CallError) -> StepError {
-        match crate::aws::is_budget_spent(&error) {
+        match crate::aws::is_budget_spent(error.sdk.as_ref()) {
             Some(limit) => StepError::Interrupted(limit),
             None => StepError::Aws(error),
         }

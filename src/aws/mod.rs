@@ -14,7 +14,7 @@ use std::sync::Arc;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use aws_sdk_iam::error::ProvideErrorMetadata;
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use tokio::sync::{Mutex, OnceCell};
 
 pub use budget::BudgetSpent;
@@ -209,28 +209,55 @@ impl Aws {
     }
 }
 
-/// A failed AWS call: which operation, and the SDK's error with its causes.
+/// A failed AWS call, in one line for people: the operation, AWS's error code and message, or
+/// what went wrong on the way. The SDK's error stays attached for programs, but out of the
+/// text (its `Display` of an unmodelled error is a `Debug` dump).
 #[derive(Debug, thiserror::Error)]
-#[error("AWS call {operation} failed")]
+#[error("{operation} failed: {}", match code { Some(code) => format!("{code}: {message}"), None => message.clone() })]
 pub struct CallError {
     /// `Service.Operation`.
     pub operation: &'static str,
     /// AWS's error code, when AWS answered with one (`EntityAlreadyExists`).
     pub code: Option<String>,
+    /// AWS's message, or what went wrong on the way to AWS and back.
+    pub message: String,
     /// The SDK's error.
-    #[source]
-    pub source: Box<dyn std::error::Error + Send + Sync>,
+    pub sdk: Box<dyn std::error::Error + Send + Sync>,
 }
 
 /// Wraps an SDK error with the operation that failed.
-pub(crate) fn call<E>(operation: &'static str) -> impl FnOnce(E) -> CallError
+pub(crate) fn call<E, R>(operation: &'static str) -> impl FnOnce(SdkError<E, R>) -> CallError
 where
     E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
-    move |e| CallError {
-        operation,
-        code: e.code().map(str::to_owned),
-        source: Box::new(e),
+    move |e| {
+        let code = e.code().map(str::to_owned);
+        let message = match &e {
+            SdkError::ServiceError(_) => e
+                .message()
+                .map(|m| crate::yaml::shorten(m, 300))
+                .unwrap_or_else(|| "AWS gave no message".to_owned()),
+            SdkError::TimeoutError(_) => "timed out".to_owned(),
+            SdkError::DispatchFailure(d) if d.is_timeout() => "timed out".to_owned(),
+            SdkError::DispatchFailure(d) if d.is_io() => {
+                "could not reach AWS (the connection failed); check the network or the endpoint"
+                    .to_owned()
+            }
+            SdkError::DispatchFailure(_) => "the request could not be sent".to_owned(),
+            SdkError::ResponseError(_) => "AWS's answer could not be read".to_owned(),
+            SdkError::ConstructionFailure(_) if budget::is_budget_spent(&e).is_some() => {
+                "not sent: the write budget is spent".to_owned()
+            }
+            SdkError::ConstructionFailure(_) => "the request could not be built".to_owned(),
+            _ => "failed".to_owned(),
+        };
+        CallError {
+            operation,
+            code,
+            message,
+            sdk: Box::new(e),
+        }
     }
 }
 
@@ -303,5 +330,50 @@ mod tests {
             "{chain}"
         );
         assert!(chain.contains("AccessDenied"), "{chain}");
+    }
+
+    /// Answers every request as Organizations does when it fails inside: an error the SDK has
+    /// no model for, whose `Display` would be a `Debug` dump.
+    #[derive(Debug)]
+    struct InternalFailure;
+
+    impl HttpConnector for InternalFailure {
+        fn call(&self, _request: HttpRequest) -> HttpConnectorFuture {
+            let mut response = HttpResponse::new(
+                StatusCode::try_from(500).expect("a status"),
+                SdkBody::from(
+                    r#"{"__type":"InternalFailure","message":"We encountered an internal error. Please try again."}"#,
+                ),
+            );
+            response
+                .headers_mut()
+                .insert("x-amzn-errortype", "InternalFailure");
+            HttpConnectorFuture::ready(Ok(response))
+        }
+    }
+
+    #[tokio::test]
+    async fn an_aws_error_is_one_line_with_its_code_and_message() {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new("eu-west-3"))
+            .credentials_provider(Credentials::new("a", "b", None, None, "test"))
+            .retry_config(RetryConfig::disabled())
+            .http_client(http_client_fn(|_, _| {
+                SharedHttpConnector::new(InternalFailure)
+            }))
+            .load()
+            .await;
+        let aws = Aws::new(config, None);
+        let error = aws
+            .organizations
+            .describe_organization()
+            .send()
+            .await
+            .map_err(call("organizations.DescribeOrganization"))
+            .expect_err("refused");
+        assert_eq!(
+            crate::discover::chain(&error),
+            "organizations.DescribeOrganization failed: InternalFailure: We encountered an internal error. Please try again."
+        );
     }
 }

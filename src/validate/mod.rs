@@ -128,11 +128,28 @@ impl Problem {
         };
         Diagnostic {
             pos,
-            path: self.path.to_string(),
-            message: self.message,
+            path: crate::yaml::shorten(&self.path.to_string(), 200),
+            message: shorten_quotes(&self.message),
             hint: self.hint,
         }
     }
+}
+
+/// A message with every quoted value (between backticks) of more than 80 characters shortened:
+/// a diagnostic is one line, whatever the blueprint holds.
+fn shorten_quotes(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(1_000));
+    for (i, part) in message.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if i % 2 == 1 {
+            out.push_str(&crate::yaml::shorten(part, 80));
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
 }
 
 /// One problem in a blueprint, with where it is.

@@ -698,3 +698,13 @@ mod quotas {
         assert!(found.is_empty(), "{found:?}");
     }
 }
+
+#[test]
+fn a_huge_value_is_quoted_short() {
+    let huge = "x".repeat(100_000);
+    let text = BASE.replace("home_region: eu-west-3", &format!("home_region: {huge}"));
+    let found = problems(&text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].len() < 400, "{}", found[0].len());
+    assert!(found[0].contains("xxx…`"), "{}", found[0]);
+}
