@@ -126,9 +126,17 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+/// How deep a document may nest.
+const MAX_DEPTH: usize = 24;
+
 /// Reads `text` into a JSON value and the positions of all its nodes.
 pub fn read(text: &str) -> Result<(Value, Positions), SyntaxError> {
-    let root: Spanned<Node> = serde_saphyr::from_str(text).map_err(|e| {
+    // A blueprint nests about six levels; a document nested much deeper is refused before its
+    // depth can exhaust a thread's stack (2 MiB on a tokio worker).
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! { max_depth: MAX_DEPTH },
+    };
+    let root: Spanned<Node> = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
         let pos = e.location().map_or(Pos::START, |l| Pos::from_location(&l));
         SyntaxError {
             pos,
@@ -155,6 +163,20 @@ fn strip_location(message: &str) -> String {
         Some(i) if bare[i..].contains(" in Options") => &bare[..i],
         _ => bare,
     };
+    // The parser's limits, named in its own terms (`budget breached: Depth { depth: 65 }`).
+    if let Some(limit) = bare.strip_prefix("budget breached: ") {
+        let number: String = limit.chars().filter(char::is_ascii_digit).collect();
+        return match limit.split_whitespace().next() {
+            Some("Depth") => format!("the document nests deeper than {number} levels"),
+            Some("Nodes") => format!(
+                "the document expands to more than {number} values (aliases within aliases?)"
+            ),
+            _ => "the document is larger than lz reads".to_owned(),
+        };
+    }
+    if bare == "recursion limit exceeded" {
+        return "the document nests too deeply".to_owned();
+    }
     shorten(bare, 200)
 }
 

@@ -708,3 +708,42 @@ fn a_huge_value_is_quoted_short() {
     assert!(found[0].len() < 400, "{}", found[0].len());
     assert!(found[0].contains("xxx…`"), "{}", found[0]);
 }
+
+/// Hostile input ends with one clear error, quickly: deep nesting, an alias bomb, a 10 MB
+/// file.
+#[test]
+fn hostile_documents_end_with_one_clear_error() {
+    let deep = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let nested: String = (0..3_000)
+        .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+        .collect();
+    let mut bomb = String::from("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    let mut previous = 'a';
+    for c in "bcdefghi".chars() {
+        let refs = vec![format!("*{previous}"); 9].join(", ");
+        bomb.push_str(&format!("{c}: &{c} [{refs}]\n"));
+        previous = c;
+    }
+    let huge = format!("{BASE}# {}\n", "x".repeat(10_000_000));
+    for (name, text, expected) in [
+        ("deep", deep.as_str(), "nests too deeply"),
+        ("nested", nested.as_str(), "nests deeper than"),
+        ("bomb", bomb.as_str(), "expands to more than"),
+    ] {
+        let found = problems(text);
+        assert_eq!(found.len(), 1, "{name}: {found:?}");
+        assert!(found[0].contains(expected), "{name}: {}", found[0]);
+        assert!(found[0].len() < 200, "{name}: {}", found[0]);
+    }
+    // Ten megabytes of comment around a valid blueprint: read, and valid.
+    assert!(problems(&huge).is_empty());
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_one_clear_error() {
+    let file = std::env::temp_dir().join(format!("lz-not-utf8-{}.yaml", std::process::id()));
+    std::fs::write(&file, b"version: 1\nname: \xff\xfe\n").unwrap();
+    let error = crate::discover::chain(&Blueprint::load(&file).unwrap_err());
+    assert!(error.contains("UTF-8"), "{error}");
+    assert!(!error.contains('\n'), "{error}");
+}
