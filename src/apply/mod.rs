@@ -9,6 +9,7 @@
 //! plan: what it reports as remaining is what did not converge.
 
 mod execute;
+mod lease;
 mod schedule;
 
 use std::collections::{BTreeSet, HashMap};
@@ -39,6 +40,8 @@ pub struct ApplyOptions {
     pub max_rounds: usize,
     /// How account creations are polled.
     pub polling: Polling,
+    /// How the lease that keeps two applies from running at once is held and waited for.
+    pub lease: LeaseOptions,
     /// Called as apply progresses.
     pub on_event: Option<EventHandler>,
 }
@@ -49,6 +52,7 @@ impl Default for ApplyOptions {
             parallelism: 4,
             max_rounds: 4,
             polling: Polling::default(),
+            lease: LeaseOptions::default(),
             on_event: None,
         }
     }
@@ -60,6 +64,7 @@ impl std::fmt::Debug for ApplyOptions {
             .field("parallelism", &self.parallelism)
             .field("max_rounds", &self.max_rounds)
             .field("polling", &self.polling)
+            .field("lease", &self.lease)
             .finish_non_exhaustive()
     }
 }
@@ -194,6 +199,20 @@ pub enum ApplyError {
         #[source]
         source: StepError,
     },
+    /// Another apply of this blueprint held the lease for longer than
+    /// [`LeaseOptions::wait`].
+    #[error(
+        "another apply of this blueprint is running (run {holder}); waited {waited:?} for it to finish. Run apply again when it has"
+    )]
+    Busy {
+        /// The run holding the lease.
+        holder: String,
+        /// How long this one waited.
+        waited: Duration,
+    },
+    /// An AWS call outside any change failed (taking the lease).
+    #[error(transparent)]
+    Aws(CallError),
     /// Stopped by the test hook [`Aws::stop_after_writes`], as if the process had died.
     #[error("stopped after {0} write request(s), as asked")]
     Interrupted(usize),
@@ -292,6 +311,16 @@ pub enum StepError {
     Interrupted(usize),
 }
 
+impl From<CallError> for ApplyError {
+    /// A call refused by the write budget is an interruption, not a failure of AWS.
+    fn from(error: CallError) -> ApplyError {
+        match crate::aws::is_budget_spent(error.sdk.as_ref()) {
+            Some(limit) => ApplyError::Interrupted(limit),
+            None => ApplyError::Aws(error),
+        }
+    }
+}
+
 impl From<CallError> for StepError {
     /// A call refused by the write budget is an interruption, not a failure of AWS.
     fn from(error: CallError) -> StepError {
@@ -303,6 +332,8 @@ impl From<CallError> for StepError {
 }
 
 pub(crate) use execute::execute;
+use lease::Lease;
+pub use lease::LeaseOptions;
 use schedule::{Lane, Schedule};
 
 /// What a change's reads and writes need: the clients, and what this apply has learned.
@@ -461,8 +492,6 @@ pub async fn apply(
     {
         return Err(ApplyError::EditedPlan);
     }
-    let allowed: Option<BTreeSet<Address>> =
-        saved.map(|p| p.changes().map(|c| c.address.clone()).collect());
     if let Some(saved) = saved
         && saved.lz_version != crate::plan::LZ_VERSION
     {
@@ -472,9 +501,45 @@ pub async fn apply(
         });
     }
     let live = Live::new(&options, blueprint);
+    let lease: Mutex<Option<Lease>> = Mutex::new(None);
+    let body = std::pin::pin!(rounds(aws, blueprint, saved, &options, &live, &lease));
+    // The holder says it is alive while it works, so that a lease is taken over only from a
+    // run that died.
+    let heartbeat = std::pin::pin!(async {
+        loop {
+            tokio::time::sleep(options.lease.heartbeat).await;
+            let held = lease.lock().expect("not poisoned").clone();
+            if let Some(held) = held {
+                held.beat(aws).await;
+            }
+        }
+    });
+    let result = match futures::future::select(body, heartbeat).await {
+        futures::future::Either::Left((result, _)) => result,
+        futures::future::Either::Right(((), _)) => unreachable!("the heartbeat never ends"),
+    };
+    let held = lease.lock().expect("not poisoned").take();
+    if let Some(held) = held {
+        held.release(aws).await;
+    }
+    result
+}
+
+/// Apply's rounds: each discovers, plans, and makes the changes, until none are left.
+async fn rounds(
+    aws: &Aws,
+    blueprint: &Blueprint,
+    saved: Option<&Plan>,
+    options: &ApplyOptions,
+    live: &Live,
+    lease: &Mutex<Option<Lease>>,
+) -> Result<ApplyReport, ApplyError> {
+    let allowed: Option<BTreeSet<Address>> =
+        saved.map(|p| p.changes().map(|c| c.address.clone()).collect());
     let mut applied = Vec::new();
     let mut rounds = 0;
-    for round in 1..=options.max_rounds.max(1) {
+    let mut round = 1;
+    while round <= options.max_rounds.max(1) {
         let actual = discover(aws, blueprint).await?;
         let current = plan(&crate::expand(blueprint, &actual.known()), &actual);
         if round == 1
@@ -516,6 +581,13 @@ pub async fn apply(
                 remaining: current,
             });
         }
+        if lease.lock().expect("not poisoned").is_none() {
+            // Something to change: take the lease, then look again, since another apply may
+            // have changed the organization while this one waited.
+            let taken = Lease::acquire(aws, blueprint, &options.lease, live).await?;
+            *lease.lock().expect("not poisoned") = Some(taken);
+            continue;
+        }
         rounds = round;
         tracing::info!(round, changes = steps.len(), "round begins");
         live.learn(&actual);
@@ -523,10 +595,11 @@ pub async fn apply(
             number: round,
             changes: steps.len(),
         });
-        let done = run_round(aws, &live, &steps, &mut applied).await?;
+        let done = run_round(aws, live, &steps, &mut applied).await?;
         if done == 0 {
             break; // nothing could be done: the rest waits on something that is not coming
         }
+        round += 1;
     }
     let actual = discover(aws, blueprint).await?;
     if let Some(log) = aws.requests() {

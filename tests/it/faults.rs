@@ -515,3 +515,63 @@ async fn a_creation_of_the_same_name_by_someone_else_is_not_taken_for_lz() {
     );
     assert!(!direct.plan().await.has_changes());
 }
+
+/// Two applies of the same blueprint at once, against account creation at AWS's pace: the
+/// second waits for the first's lease, then finds nothing or little left to do. Both succeed,
+/// and nothing exists twice.
+#[tokio::test]
+async fn two_applies_at_once_create_nothing_twice() {
+    let moto = Arc::new(Moto::start());
+    let slow = Arc::new(SlowCreation::new(std::time::Duration::from_secs(2)));
+    let proxy = Proxy::with(moto.port(), Rule::SlowCreation(slow.clone()));
+    let zone = Zone::at(moto.clone(), &proxy.endpoint(), SMALL).await;
+    let log = Arc::new(Mutex::new(Vec::<String>::new()));
+    let options = |who: &'static str| {
+        let log = log.clone();
+        landing_zone::apply::ApplyOptions {
+            on_event: Some(Arc::new(move |e: &landing_zone::apply::Event| {
+                log.lock().unwrap().push(format!("{who}: {e:?}"));
+            })),
+            ..crate::support::fast()
+        }
+    };
+    let (a, b) = tokio::join!(
+        landing_zone::apply::apply(&zone.aws, &zone.blueprint, None, options("A")),
+        landing_zone::apply::apply(&zone.aws, &zone.blueprint, None, options("B")),
+    );
+    // One ran while the other waited for its lease.
+    let events = log.lock().unwrap().clone();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("another apply of this blueprint is running")),
+        "{events:?}"
+    );
+    a.unwrap();
+    b.unwrap();
+    assert_eq!(slow.asked(), 4, "each account asked for once");
+    let direct = Zone::at(moto.clone(), &moto.endpoint(), SMALL).await;
+    for name in ["security", "log-archive", "lumo-dev", "lumo-prod"] {
+        assert_eq!(direct.account_ids(name).await.len(), 1, "{name}");
+    }
+    let log_archive = direct.account_id("log-archive").await;
+    let kms = aws_sdk_kms::Client::new(&direct.config_in(&log_archive).await);
+    assert_eq!(kms.list_keys().send().await.unwrap().keys().len(), 1);
+    assert!(!direct.plan().await.has_changes());
+    // The lease is given back.
+    let management = aws_sdk_iam::Client::new(&moto.sdk_config().await);
+    let leases = management
+        .list_policies()
+        .scope(aws_sdk_iam::types::PolicyScopeType::Local)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        leases
+            .policies()
+            .iter()
+            .all(|p| !p.policy_name().unwrap_or_default().starts_with("lz-lease-")),
+        "{:?}",
+        leases.policies()
+    );
+}

@@ -284,6 +284,13 @@ pub fn fast() -> landing_zone::apply::ApplyOptions {
             max: Duration::from_millis(100),
             timeout: Duration::from_secs(60),
         },
+        lease: landing_zone::apply::LeaseOptions {
+            heartbeat: Duration::from_millis(300),
+            // moto answers one request at a time, a heartbeat may queue behind slow ones.
+            stale_after: Duration::from_secs(10),
+            wait: Duration::from_secs(120),
+            poll: Duration::from_millis(100),
+        },
         ..Default::default()
     }
 }
