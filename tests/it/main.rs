@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod faults;
 mod harness;
+mod operations;
 mod reconcile;
 mod support;
 mod tiers;
