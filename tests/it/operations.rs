@@ -192,8 +192,7 @@ async fn apply_losing(operation: &str, expected: &BTreeMap<String, usize>) -> bo
         expected,
         "{operation}: something twice"
     );
-    let was_lost = !lost.lock().unwrap().is_empty();
-    was_lost
+    !lost.lock().unwrap().is_empty()
 }
 
 /// Every write operation lz sends while applying SMALL, and what that leaves.
