@@ -13,7 +13,7 @@ use aws_sdk_organizations::types::{CreateAccountFailureReason, CreateAccountStat
 use serde::{Deserialize, Serialize};
 
 use super::organizational_unit::{ou_id, root_id};
-use super::writes::organizations_tags;
+use super::writes::{organizations_tags, transient};
 use super::{Attr, ResourceKind, Step, json, observed};
 use crate::actual::Observed;
 use crate::apply::{Ctx, Event, StepError};
@@ -321,27 +321,6 @@ async fn request_account(
             }
             Err(e) => return Err(call("organizations.CreateAccount")(e).into()),
         }
-    }
-}
-
-/// Whether a failure may have been the network or AWS having a moment, rather than AWS
-/// refusing the request.
-fn transient<E, R>(error: &aws_sdk_organizations::error::SdkError<E, R>) -> bool
-where
-    E: ProvideErrorMetadata,
-{
-    use aws_sdk_organizations::error::SdkError;
-    match error {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(e) => {
-            matches!(
-                e.err().code(),
-                Some("TooManyRequestsException" | "ServiceException")
-            ) || e.err().code().is_none()
-        }
-        _ => false,
     }
 }
 

@@ -1,8 +1,10 @@
 //! Organizational units, directly under the root, found by name.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
-use super::writes::organizations_tags;
+use super::writes::{organizations_tags, transient};
 use super::{Attr, ResourceKind, Step, observed};
 use crate::actual::{Actual, Observed};
 use crate::apply::{Ctx, StepError};
@@ -148,17 +150,43 @@ impl ResourceKind for OuSpec {
         match (op, step.want) {
             (Op::Create, Some(want)) => {
                 let root = root_id(ctx).await?;
-                let created = org
-                    .create_organizational_unit()
-                    .parent_id(root)
-                    .name(&want.name)
-                    .set_tags(Some(organizations_tags(&want.tags)))
-                    .send()
-                    .await
-                    .map_err(call("organizations.CreateOrganizationalUnit"))?;
-                if let Some(id) = created.organizational_unit.and_then(|ou| ou.id) {
-                    ctx.live.remember_ou(&want.name, &id);
-                    seen.id = Some(id);
+                // Sent once, without the SDK's retries: a stand-in need not refuse a second unit
+                // of the same name as AWS does, so after a failure that may have gone through,
+                // lz looks for the unit before asking again.
+                let mut pause = Duration::from_millis(200);
+                for attempt in 1.. {
+                    let created = org
+                        .create_organizational_unit()
+                        .parent_id(&root)
+                        .name(&want.name)
+                        .set_tags(Some(organizations_tags(&want.tags)))
+                        .customize()
+                        .config_override(
+                            aws_sdk_organizations::config::Builder::default()
+                                .retry_config(aws_config::retry::RetryConfig::disabled()),
+                        )
+                        .send()
+                        .await;
+                    match created {
+                        Ok(out) => {
+                            if let Some(id) = out.organizational_unit.and_then(|ou| ou.id) {
+                                ctx.live.remember_ou(&want.name, &id);
+                                seen.id = Some(id);
+                            }
+                            break;
+                        }
+                        Err(e) if transient(&e) && attempt < crate::aws::MAX_ATTEMPTS => {
+                            tokio::time::sleep(pause).await;
+                            pause *= 2;
+                            if let Some(id) = ou_id(ctx, &want.name).await? {
+                                seen.id = Some(id);
+                                break;
+                            }
+                        }
+                        Err(e) => {
+                            return Err(call("organizations.CreateOrganizationalUnit")(e).into());
+                        }
+                    }
                 }
             }
             (Op::Tag, Some(want)) => {

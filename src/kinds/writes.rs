@@ -81,3 +81,23 @@ where
         Err(e) => Err(call(operation)(e)),
     }
 }
+
+/// Whether a failure may have been the network or AWS having a moment, rather than AWS
+/// refusing the request.
+pub(crate) fn transient<E, R>(error: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    match error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(e) => {
+            matches!(
+                e.err().code(),
+                Some("TooManyRequestsException" | "ServiceException")
+            ) || e.err().code().is_none()
+        }
+        _ => false,
+    }
+}
