@@ -318,6 +318,11 @@ impl RoleTiers {
         }
     }
 
+    /// The role (and group) names of the enabled tiers.
+    pub fn role_names(&self) -> Vec<String> {
+        self.resolved().into_iter().map(|t| t.role_name).collect()
+    }
+
     /// The enabled tiers with every default resolved. A `max_session` that does not parse
     /// falls back to the default; validation reports it before anything reads this.
     pub fn resolved(&self) -> Vec<ResolvedTier> {

@@ -78,13 +78,7 @@ impl ResourceKind for GroupSpec {
             return Vec::new();
         };
         // A group named like a tier's is found wherever it is (names are unique in an account).
-        let tier_names: Vec<String> = read
-            .blueprint
-            .role_tiers
-            .resolved()
-            .into_iter()
-            .map(|t| t.role_name)
-            .collect();
+        let tier_names = read.blueprint.role_tiers.role_names();
         listing
             .details
             .iter()

@@ -109,13 +109,7 @@ impl ResourceKind for RoleSpec {
         let path = read.blueprint.organization.iam_path.as_str();
         // A role named like a tier's is found wherever it is: IAM role names are unique in an
         // account, so one at another path stands where the tier's role would go.
-        let tier_names: Vec<String> = read
-            .blueprint
-            .role_tiers
-            .resolved()
-            .into_iter()
-            .map(|t| t.role_name)
-            .collect();
+        let tier_names = read.blueprint.role_tiers.role_names();
         let mut found = Vec::new();
         for (account, listing) in &read.accounts {
             for role in listing.details.iter().flat_map(|p| p.role_detail_list()) {
