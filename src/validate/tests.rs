@@ -747,3 +747,112 @@ fn a_file_that_is_not_utf8_is_one_clear_error() {
     assert!(error.contains("UTF-8"), "{error}");
     assert!(!error.contains('\n'), "{error}");
 }
+
+mod mutated {
+    //! Blueprints mutated at random: reading them never panics, every problem carries a
+    //! location, and whatever reads as valid expands and plans.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// One edit of a line: dropped, doubled, a character put in, or its value replaced.
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Drop(usize),
+        Double(usize),
+        Insert(usize, usize, char),
+        Value(usize, String),
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        let junk = prop::sample::select(vec![
+            ':',
+            '-',
+            '[',
+            ']',
+            '{',
+            '}',
+            '&',
+            '*',
+            '!',
+            '#',
+            '"',
+            '\'',
+            ' ',
+            '\t',
+            'a',
+            '0',
+            '\u{e9}',
+            '\u{1F600}',
+        ]);
+        prop_oneof![
+            (0..64usize).prop_map(Edit::Drop),
+            (0..64usize).prop_map(Edit::Double),
+            (0..64usize, 0..80usize, junk).prop_map(|(l, c, ch)| Edit::Insert(l, c, ch)),
+            (0..64usize, "[ -~]{0,40}").prop_map(|(l, v)| Edit::Value(l, v)),
+        ]
+    }
+
+    fn apply(text: &str, edits: &[Edit]) -> String {
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        for edit in edits {
+            let n = lines.len().max(1);
+            match edit {
+                Edit::Drop(l) if !lines.is_empty() => {
+                    lines.remove(l % n);
+                }
+                Edit::Double(l) if !lines.is_empty() => {
+                    let line = lines[l % n].clone();
+                    lines.insert(l % n, line);
+                }
+                Edit::Insert(l, c, ch) if !lines.is_empty() => {
+                    let line = &mut lines[l % n];
+                    let at = line.char_indices().nth(c % (line.chars().count() + 1));
+                    let at = at.map_or(line.len(), |(i, _)| i);
+                    line.insert(at, *ch);
+                }
+                Edit::Value(l, v) if !lines.is_empty() => {
+                    let line = &mut lines[l % n];
+                    if let Some((key, _)) = line.split_once(": ") {
+                        *line = format!("{key}: {v}");
+                    }
+                }
+                _ => {}
+            }
+        }
+        lines.join("\n") + "\n"
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("LZ_PROPTEST_CASES")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(10_000),
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn a_mutated_blueprint_is_read_or_refused_with_locations(
+            edits in prop::collection::vec(edit(), 1..4)
+        ) {
+            let text = apply(BASE, &edits);
+            match Blueprint::parse("m.yaml", &text) {
+                Ok(blueprint) => {
+                    let desired = crate::expand(&blueprint, &Default::default());
+                    let plan = crate::plan(&desired, &crate::Actual::empty());
+                    prop_assert!(plan.has_changes());
+                }
+                Err(invalid) => {
+                    prop_assert!(!invalid.diagnostics.is_empty());
+                    for d in &invalid.diagnostics {
+                        prop_assert!(d.pos.line >= 1, "{d:?}");
+                        prop_assert!(!d.message.is_empty(), "{d:?}");
+                        prop_assert!(!d.message.contains('\n'), "{d:?}");
+                    }
+                }
+            }
+        }
+    }
+}
