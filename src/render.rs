@@ -16,10 +16,10 @@ pub struct HumanOptions {
     pub color: bool,
 }
 
-/// Writes the plan as JSON: the same document a saved plan holds.
+/// Writes the plan as compact JSON on one line: the same document a saved plan holds.
 pub fn write_json(plan: &Plan, out: impl Write) -> io::Result<()> {
     let mut out = io::BufWriter::new(out);
-    serde_json::to_writer_pretty(&mut out, plan)?;
+    serde_json::to_writer(&mut out, plan)?;
     writeln!(out)?;
     out.flush()
 }

@@ -3,7 +3,8 @@
 //! not known yet as long as AWS makes it (the worst case). A violation is reported at the
 //! blueprint field that causes it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use super::{FieldPath, Problem};
@@ -31,83 +32,87 @@ pub(super) fn check(bp: &Blueprint) -> Vec<Problem> {
             .or_insert_with(|| policy_size(doc))
     };
     let tiers = bp.role_tiers.resolved();
-    let tier_of = |role: &str| tiers.iter().find(|t| t.role_name == role).map(|t| t.tier);
-    let owners = owners(bp);
+    // Each tier's fields, built once: a blueprint of thousands of accounts has as many roles.
+    let tier_paths: Vec<(&str, Field, Field)> = tiers
+        .iter()
+        .map(|t| {
+            let at = FieldPath::root().key("role_tiers").key(t.tier.key());
+            let managed = found.field(at.key("managed_policies"));
+            (t.role_name.as_str(), found.field(at), managed)
+        })
+        .collect();
+    let keeper = found.field(
+        FieldPath::root()
+            .key("role_tiers")
+            .key(TierName::Keeper.key()),
+    );
+    let owners: HashMap<String, Field> = owners(bp)
+        .into_iter()
+        .map(|(account, at)| (account, found.field(at)))
+        .collect();
+    // Tags every resource carries.
+    let everywhere = found.field(FieldPath::root().key("organization").key("tags"));
     let mut accounts = 1; // the management account
     for resource in &desired.resources {
         match resource.spec.as_ref() {
             Spec::IamRole(role) => {
-                let Some(tier) = tier_of(&role.name) else {
+                let Some(&(_, at, managed)) = tier_paths.iter().find(|t| t.0 == role.name) else {
                     continue;
                 };
-                let at = FieldPath::root().key("role_tiers").key(tier.key());
-                let what = format!("role `{}`", role.name);
+                let what = || format!("role `{}`", role.name);
                 found.note(
-                    &at,
+                    at,
                     QuotaName::TrustPolicySize,
-                    &what,
+                    what,
                     size(&role.trust_policy),
                 );
                 let inline: u64 = role.inline_policies.values().map(&mut size).sum();
-                found.note(&at, QuotaName::RoleInlinePolicySize, &what, inline);
-                let managed = at.key("managed_policies");
+                found.note(at, QuotaName::RoleInlinePolicySize, what, inline);
                 let count = role.managed_policies.len() as u64;
-                found.note(&managed, QuotaName::ManagedPoliciesPerRole, &what, count);
-                found.note(
-                    &tags_at(&owners, None),
-                    QuotaName::TagsPerResource,
-                    &what,
-                    role.tags.len() as u64,
-                );
+                found.note(managed, QuotaName::ManagedPoliciesPerRole, what, count);
+                let tags = role.tags.len() as u64;
+                found.note(everywhere, QuotaName::TagsPerResource, what, tags);
             }
             Spec::IamPolicy(policy) => {
-                let at = FieldPath::root()
-                    .key("role_tiers")
-                    .key(TierName::Keeper.key());
-                let what = format!("policy `{}`", policy.name);
-                found.note(
-                    &at,
-                    QuotaName::ManagedPolicySize,
-                    &what,
-                    size(&policy.document),
-                );
+                let what = || format!("policy `{}`", policy.name);
+                let measured = size(&policy.document);
+                found.note(keeper, QuotaName::ManagedPolicySize, what, measured);
             }
             Spec::IamGroup(group) => {
                 let inline: u64 = group.inline_policies.values().map(&mut size).sum();
                 // Its size grows with the units where the tier applies.
-                let at = match tier_of(&group.name) {
-                    Some(tier) if bp.role_tiers.get(tier).environments.is_some() => {
+                let tier = tiers.iter().find(|t| t.role_name == group.name);
+                let at = match tier {
+                    Some(t) if bp.role_tiers.get(t.tier).environments.is_some() => {
                         FieldPath::root()
                             .key("role_tiers")
-                            .key(tier.key())
+                            .key(t.tier.key())
                             .key("environments")
                     }
                     _ => FieldPath::root().key("environments"),
                 };
-                let what = format!("group `{}`", group.name);
-                found.note(&at, QuotaName::GroupInlinePolicySize, &what, inline);
+                let at = found.field(at);
+                let what = || format!("group `{}`", group.name);
+                found.note(at, QuotaName::GroupInlinePolicySize, what, inline);
             }
             Spec::Account(account) => {
                 accounts += 1;
-                let what = format!("account `{}`", account.name);
-                let at = tags_at(&owners, Some(&account.name));
-                found.note(
-                    &at,
-                    QuotaName::TagsPerResource,
-                    &what,
-                    account.tags.len() as u64,
-                );
+                let what = || format!("account `{}`", account.name);
+                let at = *owners.get(&account.name).unwrap_or(&everywhere);
+                let tags = account.tags.len() as u64;
+                found.note(at, QuotaName::TagsPerResource, what, tags);
             }
             _ => {}
         }
     }
+    let customers = found.field(FieldPath::root().key("customers"));
     found.note(
-        &FieldPath::root().key("customers"),
+        customers,
         QuotaName::AccountsPerOrganization,
-        "the organization",
+        || "the organization".to_owned(),
         accounts,
     );
-    for ((at, name), (what, measured)) in found.worst {
+    for (at, name, what, measured) in found.into_worst() {
         let limit = limits.get(name);
         if measured <= limit {
             continue;
@@ -188,29 +193,50 @@ fn owners(bp: &Blueprint) -> HashMap<String, FieldPath> {
     owners
 }
 
-/// Where the tags of an account (or of every resource, with `None`) come from.
-fn tags_at(owners: &HashMap<String, FieldPath>, account: Option<&str>) -> FieldPath {
-    account
-        .and_then(|a| owners.get(a))
-        .cloned()
-        .unwrap_or_else(|| FieldPath::root().key("organization").key("tags"))
-}
-
 /// The largest measure of each quota at each blueprint field, with what it was measured on.
 #[derive(Default)]
 struct Found {
-    worst: BTreeMap<(FieldPath, QuotaName), (String, u64)>,
+    fields: Vec<FieldPath>,
+    index: HashMap<FieldPath, Field>,
+    worst: HashMap<(Field, QuotaName), (String, u64)>,
 }
 
+/// A blueprint field measured against quotas: an index into [`Found::fields`], taken once per
+/// field, since the same fields are measured once per account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Field(usize);
+
 impl Found {
-    fn note(&mut self, at: &FieldPath, name: QuotaName, what: &str, measured: u64) {
-        let entry = self
-            .worst
-            .entry((at.clone(), name))
-            .or_insert_with(|| (what.to_owned(), 0));
-        if measured > entry.1 {
-            *entry = (what.to_owned(), measured);
+    fn field(&mut self, at: FieldPath) -> Field {
+        let next = Field(self.fields.len());
+        *self.index.entry(at).or_insert_with_key(|at| {
+            self.fields.push(at.clone());
+            next
+        })
+    }
+
+    /// Keeps `measured` if it is the largest yet; `what` names it only then.
+    fn note(&mut self, at: Field, name: QuotaName, what: impl Fn() -> String, measured: u64) {
+        match self.worst.entry((at, name)) {
+            Entry::Vacant(entry) => {
+                entry.insert((what(), measured));
+            }
+            Entry::Occupied(mut entry) if measured > entry.get().1 => {
+                *entry.get_mut() = (what(), measured);
+            }
+            Entry::Occupied(_) => {}
         }
+    }
+
+    /// Each field and quota with its largest measure, in field order.
+    fn into_worst(self) -> Vec<(FieldPath, QuotaName, String, u64)> {
+        let mut worst: Vec<_> = self
+            .worst
+            .into_iter()
+            .map(|((at, name), (what, measured))| (self.fields[at.0].clone(), name, what, measured))
+            .collect();
+        worst.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        worst
     }
 }
 

@@ -158,7 +158,7 @@ async fn an_edited_saved_plan_is_refused_with_no_write() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let original = std::fs::read_to_string(&saved).unwrap();
-    assert!(original.contains("\"digest\": \"sha256:"));
+    assert!(original.contains(",\"digest\":\"sha256:"));
     // A pipeline that pins the reviewed digest refuses any other plan.
     let out = lz(
         &zone,
