@@ -3,7 +3,9 @@
 //! A round discovers, expands, plans, and performs the plan's changes, each as soon as what it
 //! depends on in the round is done ([`schedule`]), with bounded concurrency. A change that
 //! needs an id that does not exist yet (a role in an account being created) waits for the next
-//! round, which starts from a fresh discovery and so sees the new ids. Every step re-checks
+//! round, which starts from a fresh discovery and so sees the new ids. A later round re-reads
+//! the organization and only the member accounts the previous round wrote in (or that are new);
+//! the others were read moments before and lz changed nothing in them. Every step re-checks
 //! what it is about to change before it writes, and is written so that running it again after
 //! a crash finishes the job rather than repeating it. Apply ends with a last discovery and
 //! plan: what it reports as remaining is what did not converge.
@@ -25,7 +27,7 @@ use crate::actual::Actual;
 use crate::aws::{AssumeError, Aws, CallError, Member};
 use crate::blueprint::Blueprint;
 use crate::desired::{Address, Spec};
-use crate::discover::{DiscoverError, discover};
+use crate::discover::{AccountReads, DiscoverError, discover, discover_again};
 use crate::plan::{Action, Change, Conflict, Plan, plan};
 
 /// A callback for [`Event`]s.
@@ -539,8 +541,12 @@ async fn rounds(
     let mut applied = Vec::new();
     let mut rounds = 0;
     let mut round = 1;
+    let mut kept = AccountReads::default();
+    // The member accounts the last round wrote in; `None`: read them all.
+    let mut written: Option<BTreeSet<String>> = None;
     while round <= options.max_rounds.max(1) {
-        let actual = discover(aws, blueprint).await?;
+        let stale = |account: &str| written.as_ref().is_none_or(|w| w.contains(account));
+        let actual = discover_again(aws, blueprint, &mut kept, &stale).await?;
         let current = plan(&crate::expand(blueprint, &actual.known()), &actual);
         if round == 1
             && let Some(saved) = saved
@@ -586,6 +592,7 @@ async fn rounds(
             // have changed the organization while this one waited.
             let taken = Lease::acquire(aws, blueprint, &options.lease, live).await?;
             *lease.lock().expect("not poisoned") = Some(taken);
+            written = None;
             continue;
         }
         rounds = round;
@@ -596,6 +603,7 @@ async fn rounds(
             changes: steps.len(),
         });
         let done = run_round(aws, live, &steps, &mut applied).await?;
+        written = Some(steps.iter().filter_map(|c| c.account.clone()).collect());
         if done == 0 {
             break; // nothing could be done: the rest waits on something that is not coming
         }

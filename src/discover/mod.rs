@@ -26,6 +26,7 @@ use crate::blueprint::Blueprint;
 use crate::desired::Tags;
 use crate::kinds::{self, Raws};
 
+use crate::check::AccountIam;
 pub(crate) use iam::{AccountRead, document};
 pub(crate) use organizations::{
     Inventory, list_root, list_top_ous, list_trusted_services, read_inventory,
@@ -88,25 +89,59 @@ pub enum DiscoverError {
 /// How many member accounts are read at once.
 const ACCOUNTS_IN_FLIGHT: usize = 8;
 
+/// What discovery read in each member account, kept between an apply's rounds so that a round
+/// re-reads only the accounts the previous round wrote to, not the whole organization (each
+/// account costs an AssumeRole and three or more IAM listings).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AccountReads(BTreeMap<String, AccountReading>);
+
+#[derive(Debug, Clone)]
+struct AccountReading {
+    id: String,
+    iam: AccountRead,
+    principals: AccountIam,
+    audit: Option<LogArchiveRead>,
+}
+
 /// Reads the live organization and names what it finds with `blueprint`'s addresses: the
 /// organization from the management account, then each existing account of the blueprint
 /// through its access role, several at a time. An account whose role cannot be assumed is
 /// recorded as unreadable, and the others are still read.
-#[tracing::instrument(skip_all, fields(blueprint = %blueprint.name))]
 pub async fn discover(aws: &Aws, blueprint: &Blueprint) -> Result<Actual, DiscoverError> {
+    discover_again(aws, blueprint, &mut AccountReads::default(), &|_| true).await
+}
+
+/// [`discover`], reusing from `kept` what was read in each member account that `stale` does
+/// not name and that still has the same id, and keeping what it reads there for next time.
+/// The organization itself (units, accounts, creations, the trail) is always read afresh.
+#[tracing::instrument(skip_all, fields(blueprint = %blueprint.name))]
+pub(crate) async fn discover_again(
+    aws: &Aws,
+    blueprint: &Blueprint,
+    kept: &mut AccountReads,
+    stale: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Actual, DiscoverError> {
     let mut read = Read::new(blueprint, read_inventory(aws, blueprint).await?);
     let members = kinds::account::member_ids(&read.organization, blueprint);
     let role = &blueprint.organization.access_role;
     let path = &blueprint.organization.iam_path;
     let log_archive = &blueprint.accounts.log_archive.name;
-    let reads: Vec<_> = futures::stream::iter(members.iter())
+    let (reuse, to_read): (Vec<_>, Vec<_>) = members
+        .iter()
+        .partition(|(name, id)| !stale(name) && kept.0.get(*name).is_some_and(|k| k.id == **id));
+    tracing::debug!(
+        reused = reuse.len(),
+        read = to_read.len(),
+        "member accounts"
+    );
+    let reads: Vec<_> = futures::stream::iter(to_read)
         .map(|(name, id)| async move {
             tracing::debug!(account = %name, id = %id, "reading account");
             let member = match aws.member(name, id, role, &blueprint.home_region).await {
                 Ok(member) => member,
                 Err(e) => return (name, Err(chain(&e))),
             };
-            let iam = match iam::read_account(&member, name, id, path).await {
+            let (iam, principals) = match iam::read_account(&member, name, id, path).await {
                 Ok(read) => read,
                 Err(e) => return (name, Err(chain(&e))),
             };
@@ -118,25 +153,37 @@ pub async fn discover(aws: &Aws, blueprint: &Blueprint) -> Result<Actual, Discov
             } else {
                 None
             };
-            (name, Ok((iam, audit)))
+            let reading = AccountReading {
+                id: id.clone(),
+                iam,
+                principals,
+                audit,
+            };
+            (name, Ok(reading))
         })
         .buffer_unordered(ACCOUNTS_IN_FLIGHT)
         .collect()
         .await;
     let mut unreadable = BTreeMap::new();
-    let mut principals = BTreeMap::new();
     for (name, outcome) in reads {
         match outcome {
-            Ok(((account, iam), audit)) => {
-                read.accounts.insert(name.clone(), account);
-                principals.insert(name.clone(), iam);
-                if audit.is_some() {
-                    read.log_archive = audit;
-                }
+            Ok(reading) => {
+                kept.0.insert(name.clone(), reading);
             }
             Err(why) => {
                 tracing::warn!(account = %name, error = %why, "account unreadable");
+                kept.0.remove(name);
                 unreadable.insert(name.clone(), why);
+            }
+        }
+    }
+    let mut principals = BTreeMap::new();
+    for name in members.keys() {
+        if let Some(reading) = kept.0.get(name) {
+            read.accounts.insert(name.clone(), reading.iam.clone());
+            principals.insert(name.clone(), reading.principals.clone());
+            if reading.audit.is_some() {
+                read.log_archive = reading.audit.clone();
             }
         }
     }

@@ -165,7 +165,11 @@ async fn role_drift_is_repaired_and_the_next_apply_writes_nothing() {
         .await
         .unwrap();
 
+    zone.log.reset();
     let plan = zone.plan().await;
+    let listing = "IAM.GetAccountAuthorizationDetails";
+    let per_discovery = zone.log.counts()[listing];
+    assert_eq!(per_discovery, 4, "each member account is listed once");
     assert_eq!(
         changed(&plan),
         pairs(&[
@@ -183,7 +187,11 @@ async fn role_drift_is_repaired_and_the_next_apply_writes_nothing() {
         Some(landing_zone::plan::Action::Create)
     );
 
+    zone.log.reset();
     zone.apply().await;
+    // Two whole discoveries (the first, and the look again once the lease is held), then the
+    // second round re-reads only the one account the first round wrote in.
+    assert_eq!(zone.log.counts()[listing], 2 * per_discovery + 1);
     let policies = iam
         .list_policies()
         .path_prefix("/landing-zone/")
