@@ -8,12 +8,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use aws_sdk_organizations::error::ProvideErrorMetadata;
 use aws_sdk_organizations::types::{CreateAccountFailureReason, CreateAccountState, ParentType};
 use serde::{Deserialize, Serialize};
 
 use super::organizational_unit::{ou_id, root_id};
-use super::writes::{organizations_tags, transient};
+use super::writes::{organizations_tags, throttled, transient};
 use super::{Attr, ResourceKind, Step, json, observed};
 use crate::actual::Observed;
 use crate::apply::{Ctx, Event, StepError};
@@ -313,7 +312,7 @@ async fn request_account(
                 return Ok((id, true));
             }
             Err(e) if transient(&e) && started.elapsed() < polling.timeout => {
-                let throttled = e.code() == Some("TooManyRequestsException");
+                let throttled = throttled(&e);
                 unsure |= !throttled;
                 tracing::info!(account = %spec.name, throttled, "CreateAccount failed; asking again");
                 tokio::time::sleep(pause).await;

@@ -4,6 +4,7 @@
 use aws_sdk_kms::types::{KeySpec as KmsKeySpec, KeyUsageType, Tag as KmsTag};
 use serde::{Deserialize, Serialize};
 
+use super::writes::transient;
 use super::{Attr, ResourceKind, Step, json, observed};
 use crate::actual::Observed;
 use crate::apply::{Ctx, StepError};
@@ -256,16 +257,8 @@ async fn create_key(kms: &aws_sdk_kms::Client, spec: &KeySpec) -> Result<String,
                     },
                 );
             }
-            Err(e)
-                if !matches!(e, aws_sdk_kms::error::SdkError::ServiceError(_))
-                    && attempt < crate::aws::MAX_ATTEMPTS =>
-            {
-                tokio::time::sleep(pause).await;
-                pause *= 2;
-            }
-            Err(aws_sdk_kms::error::SdkError::ServiceError(e))
-                if e.raw().status().is_server_error() && attempt < crate::aws::MAX_ATTEMPTS =>
-            {
+            // Throttled, a 5xx, or no answer: look for the key again, then ask again.
+            Err(e) if transient(&e) && attempt < crate::aws::MAX_ATTEMPTS => {
                 tokio::time::sleep(pause).await;
                 pause *= 2;
             }

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use crate::aws::{CallError, call};
 use crate::desired::Tags;
@@ -83,8 +84,9 @@ where
 }
 
 /// Whether a failure may have been the network or AWS having a moment, rather than AWS
-/// refusing the request.
-pub(crate) fn transient<E, R>(error: &SdkError<E, R>) -> bool
+/// refusing the request: no answer, an answer AWS could not finish (5xx), throttling, or an
+/// error without a code.
+pub(crate) fn transient<E>(error: &SdkError<E, HttpResponse>) -> bool
 where
     E: ProvideErrorMetadata,
 {
@@ -93,11 +95,77 @@ where
             true
         }
         SdkError::ServiceError(e) => {
-            matches!(
-                e.err().code(),
-                Some("TooManyRequestsException" | "ServiceException")
-            ) || e.err().code().is_none()
+            e.raw().status().is_server_error()
+                || e.err()
+                    .code()
+                    .is_none_or(|code| THROTTLED.contains(&code) || code == "ServiceException")
         }
         _ => false,
+    }
+}
+
+/// Whether AWS refused the request for its rate: it did nothing, and asking again later is
+/// safe even for a create that has no idempotency token.
+pub(crate) fn throttled<E>(error: &SdkError<E, HttpResponse>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    error.code().is_some_and(|code| THROTTLED.contains(&code))
+}
+
+/// The error codes AWS's services throttle with (the SDK's retry classifier knows the same).
+const THROTTLED: [&str; 6] = [
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "RequestThrottled",
+];
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_iam::operation::create_role::CreateRoleError;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    use super::*;
+
+    /// An answer from AWS with `status` and error `code`.
+    fn answer(status: u16, code: Option<&str>) -> SdkError<CreateRoleError, HttpResponse> {
+        let mut meta = ErrorMetadata::builder().message("test");
+        if let Some(code) = code {
+            meta = meta.code(code);
+        }
+        let raw = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        SdkError::service_error(CreateRoleError::generic(meta.build()), raw)
+    }
+
+    #[test]
+    fn throttling_and_server_errors_are_transient_refusals_are_not() {
+        for (status, code) in [
+            (400, "Throttling"),
+            (400, "ThrottlingException"),
+            (400, "TooManyRequestsException"),
+            (503, "SlowDown"),
+        ] {
+            assert!(transient(&answer(status, Some(code))), "{code}");
+            assert!(throttled(&answer(status, Some(code))), "{code}");
+        }
+        for (status, code) in [(500, "InternalFailure"), (503, "ServiceUnavailable")] {
+            assert!(transient(&answer(status, Some(code))), "{code}");
+            assert!(
+                !throttled(&answer(status, Some(code))),
+                "{code}: AWS may have acted"
+            );
+        }
+        assert!(transient(&answer(400, None)), "no code: not a refusal");
+        for code in [
+            "EntityAlreadyExists",
+            "AccessDenied",
+            "MalformedPolicyDocument",
+        ] {
+            assert!(!transient(&answer(400, Some(code))), "{code}");
+        }
     }
 }

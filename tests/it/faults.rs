@@ -3,6 +3,7 @@
 //! before the answer, so the SDK retries a request that moto already carried out. Apply must
 //! still converge, with nothing created twice.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -48,6 +49,81 @@ pub enum Rule {
     LoseFirst(Arc<Mutex<Vec<String>>>),
     /// Keep every account creation in progress for a while, as AWS does.
     SlowCreation(Arc<SlowCreation>),
+    /// As [`Rule::SlowCreation`], and kill a process right after its k-th write reached AWS.
+    Kill(Arc<SlowCreation>, Arc<KillAfterWrite>),
+}
+
+/// Kills a process with `SIGKILL` once its k-th write request has reached moto and been
+/// carried out, before the answer goes back: the process dies not knowing what AWS did.
+#[derive(Debug)]
+pub struct KillAfterWrite {
+    /// The k-th write, or (with `operation`) the k-th of that operation.
+    k: usize,
+    operation: Option<&'static str>,
+    writes: AtomicUsize,
+    /// The process to kill, set once it is started.
+    pub pid: std::sync::atomic::AtomicU32,
+    /// Whether it was killed.
+    pub killed: AtomicBool,
+}
+
+impl KillAfterWrite {
+    pub fn new(k: usize, operation: Option<&'static str>) -> KillAfterWrite {
+        KillAfterWrite {
+            k,
+            operation,
+            writes: AtomicUsize::new(0),
+            pid: std::sync::atomic::AtomicU32::new(0),
+            killed: AtomicBool::new(false),
+        }
+    }
+
+    /// Counts `request` if it is a write (of the operation); whether it is the k-th.
+    fn count(&self, request: &[u8]) -> bool {
+        let counted = match self.operation {
+            Some(operation) => SlowCreation::operation(request).as_deref() == Some(operation),
+            None => is_write_request(request),
+        };
+        counted && self.writes.fetch_add(1, Ordering::SeqCst) + 1 == self.k
+    }
+
+    fn kill(&self) {
+        let mut pid = self.pid.load(Ordering::SeqCst);
+        for _ in 0..100 {
+            if pid != 0 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            pid = self.pid.load(Ordering::SeqCst);
+        }
+        assert_ne!(pid, 0, "the process to kill was started");
+        let status = std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -KILL {pid}");
+        self.killed.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Whether a raw HTTP request changes something: AWS's JSON and query protocols name the
+/// operation (`X-Amz-Target`, `Action=`); S3 reads with GET and HEAD.
+fn is_write_request(request: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(request);
+    let operation = text
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("x-amz-target:"))
+        .and_then(|l| l.rsplit('.').next())
+        .map(|o| o.trim().to_owned())
+        .or_else(|| {
+            let body = text.split_once("\r\n\r\n")?.1;
+            let action = body.strip_prefix("Action=")?.split('&').next()?;
+            Some(action.to_owned())
+        });
+    match operation {
+        Some(operation) => landing_zone::aws::is_write(&operation),
+        None => !(text.starts_with("GET ") || text.starts_with("HEAD ")),
+    }
 }
 
 /// A stand-in as slow as AWS at creating accounts: each creation moto finished at once is
@@ -172,7 +248,12 @@ impl SlowCreation {
                 fields.remove("AccountId");
                 fields.remove("CompletedTimestamp");
             }
-        } else if status["State"] == "SUCCEEDED" && self.finished.lock().unwrap().insert(id) {
+        } else if asked.is_some()
+            && status["State"] == "SUCCEEDED"
+            && self.finished.lock().unwrap().insert(id)
+        {
+            // Counted out only if counted in: a creation listed that was not asked for here
+            // (moto lists the organization's own) is not one of these.
             self.outstanding.fetch_sub(1, Ordering::SeqCst);
         }
     }
@@ -291,7 +372,7 @@ fn serve(
                 .map(|i| pending.remove(i))
                 .map(|_| Fault::DropAnswer)
         }
-        Rule::SlowCreation(_) => None,
+        Rule::SlowCreation(_) | Rule::Kill(..) => None,
     };
     if injected.is_some() {
         faults.fetch_add(1, Ordering::SeqCst);
@@ -310,7 +391,7 @@ fn serve(
             b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
         );
     } else if let Ok(mut moto) = {
-        if let Rule::SlowCreation(slow) = rule {
+        if let Rule::SlowCreation(slow) | Rule::Kill(slow, _) = rule {
             let (sent, asked) = slow.request(std::mem::take(&mut request));
             request = sent;
             states = asked;
@@ -318,10 +399,16 @@ fn serve(
         TcpStream::connect((Ipv4Addr::LOCALHOST, upstream))
     } && moto.write_all(&request).is_ok()
     {
+        let kth = matches!(rule, Rule::Kill(_, kill) if kill.count(&request));
         let mut answer = Vec::new();
         let _ = moto.read_to_end(&mut answer);
-        if let Rule::SlowCreation(slow) = rule {
+        if let Rule::SlowCreation(slow) | Rule::Kill(slow, _) = rule {
+            // Seen by the stand-in even when no one gets it: a creation stays in progress.
             answer = slow.answer(&request, states.as_deref(), answer);
+        }
+        if kth && let Rule::Kill(_, kill) = rule {
+            kill.kill();
+            return; // the answer has no one to go to
         }
         if injected != Some(Fault::DropAnswer) {
             let _ = client.write_all(&answer);
@@ -573,5 +660,117 @@ async fn two_applies_at_once_create_nothing_twice() {
             .all(|p| !p.policy_name().unwrap_or_default().starts_with("lz-lease-")),
         "{:?}",
         leases.policies()
+    );
+}
+
+/// Runs `lz apply` on acme behind a stand-in as slow as AWS at creating accounts (each creation
+/// in progress for 3 seconds), kills it with `SIGKILL` right after its k-th write reached AWS,
+/// then applies again: it converges, with nothing twice. Returns whether the k-th write came
+/// (a k past the last write lets the first run finish).
+async fn killed_after_write(
+    k: usize,
+    operation: Option<&'static str>,
+    expected: &BTreeMap<String, usize>,
+) -> bool {
+    let yaml = crate::operations::acme();
+    let moto = Arc::new(Moto::start());
+    let slow = Arc::new(SlowCreation::new(std::time::Duration::from_secs(3)));
+    let kill = Arc::new(KillAfterWrite::new(k, operation));
+    let proxy = Proxy::with(moto.port(), Rule::Kill(slow.clone(), kill.clone()));
+    let zone = Zone::at(moto.clone(), &proxy.endpoint(), &yaml).await;
+    let file = std::env::temp_dir().join(format!("lz-it-kill-{}-{k}.yaml", std::process::id()));
+    std::fs::write(&file, &yaml).unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lz"));
+    command
+        .args(["apply", file.to_str().unwrap(), "--auto-approve"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for (key, value) in zone.env() {
+        command.env(key, value);
+    }
+    command.env("AWS_ENDPOINT_URL", proxy.endpoint());
+    let mut child = command.spawn().unwrap();
+    kill.pid.store(child.id(), Ordering::SeqCst);
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    let killed = kill.killed.load(Ordering::SeqCst);
+    if killed {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(9), "k = {k}: killed");
+    } else {
+        assert!(status.success(), "k = {k}: {status}");
+    }
+    // Again, through the same stand-in, so that creations asked for by the killed run are
+    // still in progress; a lease it left is taken over once stale (10 s in tests).
+    zone.apply().await;
+    let direct = Zone::at(moto.clone(), &moto.endpoint(), &yaml).await;
+    let plan = direct.plan().await;
+    assert!(
+        !plan.has_changes(),
+        "k = {k}: {}",
+        landing_zone::render::human(&plan, Default::default())
+    );
+    assert_eq!(
+        &crate::operations::census(&direct).await,
+        expected,
+        "k = {k}: something twice"
+    );
+    let _ = std::fs::remove_file(file);
+    killed
+}
+
+/// The writes of a first apply of acme, and what it leaves.
+async fn acme_writes() -> (usize, BTreeMap<String, usize>) {
+    let yaml = crate::operations::acme();
+    let zone = Zone::new(&yaml).await;
+    zone.apply().await;
+    let writes = zone.log.writes().values().sum();
+    (writes, crate::operations::census(&zone).await)
+}
+
+/// `lz apply` killed right after a write, then run again, for a sample: its first write, its
+/// first `CreateAccount` and `CreateKey` (the creates AWS cannot deduplicate), and its k-th
+/// write for a k drawn from the seed (`LZ_FAULT_SEED`).
+#[tokio::test]
+async fn a_run_killed_after_a_write_is_finished_by_the_next() {
+    let (writes, expected) = acme_writes().await;
+    assert!(writes > 50, "{writes} writes");
+    let drawn = 1 + (crate::operations::seed() as usize * 7919) % writes;
+    for (k, operation) in [
+        (1, None),
+        (1, Some("CreateAccount")),
+        (1, Some("CreateKey")),
+        (drawn, None),
+    ] {
+        assert!(
+            killed_after_write(k, operation, &expected).await,
+            "write {k} ({operation:?}) was reached"
+        );
+    }
+}
+
+/// The same for every k of the acme apply (hours: `scripts/sweep`; `LZ_KILL_FROM` and
+/// `LZ_KILL_TO` bound it).
+#[tokio::test]
+#[ignore = "a sweep of every write: run it with scripts/sweep"]
+async fn a_run_killed_after_any_write_is_finished_by_the_next() {
+    let (writes, expected) = acme_writes().await;
+    let bound = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (from, to) = (bound("LZ_KILL_FROM", 1), bound("LZ_KILL_TO", writes + 1));
+    let mut finished_first = Vec::new();
+    for k in from..=to {
+        if !killed_after_write(k, None, &expected).await {
+            finished_first.push(k);
+        }
+        eprintln!("k = {k} of {writes}: converged, nothing twice");
+    }
+    eprintln!(
+        "k from {from} to {to}; the first run finished before its k-th write for {finished_first:?}"
     );
 }
