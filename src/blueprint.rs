@@ -63,6 +63,33 @@ pub struct Blueprint {
     /// unless a raised value is declared here. Only quotas AWS raises may be declared.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub quotas: BTreeMap<QuotaName, u64>,
+    /// Organization policies lz keeps in place: the baseline service control policies, on by
+    /// default.
+    #[serde(default)]
+    pub guardrails: Guardrails,
+}
+
+/// Organization policies lz keeps in place.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Guardrails {
+    /// The baseline service control policies: no account leaves the organization; only lz's
+    /// access role (and break-glass) changes the landing zone's roles and policies; in the
+    /// log-archive account, only they change or erase the audit bucket and key. With `false`
+    /// lz makes none; those it made stay as they are until removed by hand (lz deletes no
+    /// guardrail).
+    #[serde(default = "yes")]
+    pub baseline: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Guardrails {
+    fn default() -> Self {
+        Guardrails { baseline: true }
+    }
 }
 
 /// Organization-wide settings.

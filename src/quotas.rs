@@ -146,13 +146,13 @@ pub const QUOTAS: &[Quota] = &[
     Quota {
         name: QuotaName::ScpSize,
         what: "characters of a service control policy, as sent",
-        default: 10_240,
+        default: 5_120,
         raise: Raise::Never,
     },
     Quota {
         name: QuotaName::ScpsPerTarget,
         what: "service control policies attached to a root, unit or account",
-        default: 10,
+        default: 5,
         raise: Raise::Never,
     },
     Quota {

@@ -10,13 +10,14 @@ use crate::kinds::{ResourceKind, Step};
 use crate::plan::Change;
 
 /// AWS's error codes for "it already exists", across the services lz writes to.
-const ALREADY_EXISTS: [&str; 6] = [
+const ALREADY_EXISTS: [&str; 7] = [
     "EntityAlreadyExists",
     "DuplicateOrganizationalUnitException",
     "AlreadyInOrganizationException",
     "AlreadyExistsException",
     "BucketAlreadyOwnedByYou",
     "TrailAlreadyExistsException",
+    "DuplicatePolicyException",
 ];
 
 /// Performs `change` to a resource of kind `K`.

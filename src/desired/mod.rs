@@ -8,7 +8,8 @@
 //! the resource in a later round, once the account exists.
 
 pub mod audit;
-mod tiers;
+pub(crate) mod guardrails;
+pub(crate) mod tiers;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -68,6 +69,10 @@ impl Address {
     /// An S3 bucket.
     pub fn bucket(name: &str) -> Address {
         Address(format!("bucket.{name}"))
+    }
+    /// A service control policy, by its name.
+    pub fn scp(name: &str) -> Address {
+        Address(format!("scp.{name}"))
     }
     /// A CloudTrail trail.
     pub fn trail(name: &str) -> Address {
@@ -392,6 +397,7 @@ pub fn expand(bp: &Blueprint, known: &Known) -> Desired {
     }
     tiers::expand(&mut x, &accounts);
     audit::expand(&mut x);
+    guardrails::expand(&mut x);
     Desired {
         blueprint: bp.name.clone(),
         resources: x.resources,

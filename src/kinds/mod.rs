@@ -345,6 +345,8 @@ kinds! {
     S3Bucket(s3_bucket::BucketSpec),
     /// A CloudTrail trail.
     CloudtrailTrail(cloudtrail_trail::TrailSpec),
+    /// An Organizations policy (a service control policy) and where it is attached.
+    OrganizationsPolicy(organizations_policy::OrgPolicySpec),
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //! The blueprint is returned only when nothing was reported.
 
 mod guarantees;
+mod lockout;
 mod names;
 mod quotas;
 mod rules;
@@ -310,6 +311,9 @@ fn check(mut value: Value, positions: &Positions) -> (Option<Blueprint>, Vec<Dia
         }
         if problems.is_empty() {
             problems.extend(guarantees::check(blueprint));
+        }
+        if problems.is_empty() {
+            problems.extend(lockout::check(blueprint));
         }
     }
     let mut diagnostics: Vec<Diagnostic> =

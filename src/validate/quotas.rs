@@ -50,6 +50,7 @@ pub(super) fn check(bp: &Blueprint) -> Vec<Problem> {
         .into_iter()
         .map(|(account, at)| (account, found.field(at)))
         .collect();
+    let guardrails = found.field(FieldPath::root().key("guardrails").key("baseline"));
     // Tags every resource carries.
     let everywhere = found.field(FieldPath::root().key("organization").key("tags"));
     let mut accounts = 1; // the management account
@@ -94,6 +95,11 @@ pub(super) fn check(bp: &Blueprint) -> Vec<Problem> {
                 let at = found.field(at);
                 let what = || format!("group `{}`", group.name);
                 found.note(at, QuotaName::GroupInlinePolicySize, what, inline);
+            }
+            Spec::OrganizationsPolicy(policy) => {
+                let what = || format!("service control policy `{}`", policy.name);
+                let measured = size(&policy.document);
+                found.note(guardrails, QuotaName::ScpSize, what, measured);
             }
             Spec::Account(account) => {
                 accounts += 1;

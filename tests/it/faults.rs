@@ -97,12 +97,13 @@ impl KillAfterWrite {
             pid = self.pid.load(Ordering::SeqCst);
         }
         assert_ne!(pid, 0, "the process to kill was started");
+        // Before the signal: the test sees the process end as soon as it is sent.
+        self.killed.store(true, Ordering::SeqCst);
         let status = std::process::Command::new("kill")
             .args(["-KILL", &pid.to_string()])
             .status()
             .unwrap();
         assert!(status.success(), "kill -KILL {pid}");
-        self.killed.store(true, Ordering::SeqCst);
     }
 }
 

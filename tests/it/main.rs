@@ -5,6 +5,7 @@ mod audit;
 mod check;
 mod cli;
 mod faults;
+mod guardrails;
 mod harness;
 mod operations;
 mod reconcile;

@@ -275,20 +275,8 @@ pub async fn census(zone: &Zone) -> BTreeMap<String, usize> {
             .entry(format!("account {}", account.name().unwrap_or_default()))
             .or_default() += 1;
     }
-    let root = org.list_roots().send().await.unwrap().roots()[0]
-        .id()
-        .unwrap()
-        .to_owned();
-    let units = org
-        .list_organizational_units_for_parent()
-        .parent_id(root)
-        .send()
-        .await
-        .unwrap();
-    for unit in units.organizational_units() {
-        *census
-            .entry(format!("unit {}", unit.name().unwrap_or_default()))
-            .or_default() += 1;
+    for (_, name) in zone.units().await {
+        *census.entry(format!("unit {name}")).or_default() += 1;
     }
     let log_archive = zone.account_id("log-archive").await;
     let kms = aws_sdk_kms::Client::new(&zone.config_in(&log_archive).await);

@@ -269,6 +269,35 @@ impl Zone {
         ]
     }
 
+    /// The id of the organization's root.
+    pub async fn root_id(&self) -> String {
+        let roots = self.organizations().list_roots().send().await.unwrap();
+        roots.roots()[0].id().unwrap().to_owned()
+    }
+
+    /// The top-level units, as (id, name).
+    pub async fn units(&self) -> Vec<(String, String)> {
+        let units = self
+            .organizations()
+            .list_organizational_units_for_parent()
+            .parent_id(self.root_id().await)
+            .send()
+            .await
+            .unwrap();
+        units
+            .organizational_units()
+            .iter()
+            .map(|u| (u.id().unwrap().to_owned(), u.name().unwrap().to_owned()))
+            .collect()
+    }
+
+    /// The id of the top-level unit named `name`.
+    pub async fn ou_id(&self, name: &str) -> String {
+        let units = self.units().await;
+        let found = units.into_iter().find(|(_, n)| n == name);
+        found.unwrap_or_else(|| panic!("no unit {name}")).0
+    }
+
     /// IAM acting in the account named `name`.
     pub async fn iam_in(&self, name: &str) -> aws_sdk_iam::Client {
         let id = self.account_id(name).await;

@@ -1,0 +1,132 @@
+//! The baseline service control policies on moto (which evaluates none: what they deny is
+//! proven by the evaluator, in `validate::lockout`): made, attached where they belong, their
+//! drift repaired, and attachments lz did not ask for left alone.
+
+use aws_sdk_organizations::types::PolicyType;
+
+use crate::support::{SMALL, Zone, changed, pairs};
+
+/// The id of the service control policy named `name`.
+async fn policy_id(zone: &Zone, name: &str) -> String {
+    let listed = zone
+        .organizations()
+        .list_policies()
+        .filter(PolicyType::ServiceControlPolicy)
+        .send()
+        .await
+        .unwrap();
+    let found: Vec<_> = listed
+        .policies()
+        .iter()
+        .filter(|p| p.name() == Some(name))
+        .collect();
+    assert_eq!(found.len(), 1, "one policy named {name}");
+    found[0].id().unwrap().to_owned()
+}
+
+async fn targets(zone: &Zone, id: &str) -> Vec<String> {
+    let listed = zone
+        .organizations()
+        .list_targets_for_policy()
+        .policy_id(id)
+        .send()
+        .await
+        .unwrap();
+    let mut targets: Vec<String> = listed
+        .targets()
+        .iter()
+        .filter_map(|t| t.target_id().map(str::to_owned))
+        .collect();
+    targets.sort();
+    targets
+}
+
+async fn content(zone: &Zone, id: &str) -> serde_json::Value {
+    let described = zone
+        .organizations()
+        .describe_policy()
+        .policy_id(id)
+        .send()
+        .await
+        .unwrap();
+    serde_json::from_str(described.policy().unwrap().content().unwrap()).unwrap()
+}
+
+fn sids(document: &serde_json::Value) -> Vec<&str> {
+    document["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["Sid"].as_str())
+        .collect()
+}
+
+#[tokio::test]
+async fn guardrails_are_attached_where_they_belong_and_their_drift_is_repaired() {
+    let zone = Zone::new(SMALL).await;
+    zone.apply().await;
+    let org = zone.organizations();
+    let root = zone.root_id().await;
+    let log_archive = zone.account_id("log-archive").await;
+    let baseline = policy_id(&zone, "lz-test-baseline").await;
+    let audit = policy_id(&zone, "lz-test-log-archive").await;
+    assert_eq!(targets(&zone, &baseline).await, std::slice::from_ref(&root));
+    assert_eq!(targets(&zone, &audit).await, std::slice::from_ref(&log_archive));
+    assert_eq!(
+        sids(&content(&zone, &baseline).await),
+        ["DenyLeavingTheOrganization", "ProtectLandingZoneIam"]
+    );
+    let audit_document = content(&zone, &audit).await;
+    assert_eq!(
+        sids(&audit_document),
+        ["ProtectAuditBuckets", "ProtectAuditKeys"]
+    );
+    let buckets = audit_document["Statement"][0]["Resource"].to_string();
+    assert!(
+        buckets.contains(&format!("test-audit-{log_archive}")),
+        "{buckets}"
+    );
+
+    // Out of band: the baseline detached from the root and attached to a unit instead; the
+    // log-archive policy emptied.
+    org.detach_policy()
+        .policy_id(&baseline)
+        .target_id(&root)
+        .send()
+        .await
+        .unwrap();
+    let dev = zone.ou_id("Dev").await;
+    org.attach_policy()
+        .policy_id(&baseline)
+        .target_id(&dev)
+        .send()
+        .await
+        .unwrap();
+    org.update_policy()
+        .policy_id(&audit)
+        .content(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let plan = zone.plan().await;
+    assert_eq!(
+        changed(&plan),
+        pairs(&[
+            ("scp.lz-test-baseline", "targets"),
+            ("scp.lz-test-log-archive", "document"),
+        ])
+    );
+    zone.apply().await;
+    let mut both = vec![root.clone(), dev.clone()];
+    both.sort();
+    assert_eq!(
+        targets(&zone, &baseline).await,
+        both,
+        "re-attached to the root; the unit's attachment is someone else's and stays"
+    );
+    assert_eq!(content(&zone, &audit).await, audit_document);
+    zone.log.reset();
+    let report = zone.apply().await;
+    assert!(report.applied.is_empty());
+    assert_eq!(zone.log.writes().len(), 0, "{:?}", zone.log.writes());
+}
