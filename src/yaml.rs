@@ -180,13 +180,24 @@ fn strip_location(message: &str) -> String {
     shorten(bare, 200)
 }
 
-/// `text`, cut to at most `max` characters with an ellipsis when longer.
+/// `text` on one line (control characters escaped), cut to at most `max` characters with an
+/// ellipsis when longer.
 pub(crate) fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
+    // Control characters are shown escaped, so a quoted value never breaks the line (found by
+    // fuzzing: a scalar spanning blank lines).
+    let mut one_line = text.chars().flat_map(|c| match c {
+        '\n' => "\\n".chars().collect::<Vec<_>>(),
+        '\r' => "\\r".chars().collect(),
+        '\t' => "\\t".chars().collect(),
+        c if c.is_control() => c.escape_unicode().collect(),
+        c => vec![c],
+    });
+    let kept: String = one_line.by_ref().take(max.saturating_sub(1)).collect();
+    match (one_line.next(), one_line.next()) {
+        (None, _) => kept,
+        (Some(last), None) => format!("{kept}{last}"),
+        (Some(_), Some(_)) => format!("{kept}…"),
     }
-    let kept: String = text.chars().take(max.saturating_sub(1)).collect();
-    format!("{kept}…")
 }
 
 fn convert(node: Spanned<Node>, key: Option<Pos>, at: String, positions: &mut Positions) -> Value {

@@ -130,7 +130,9 @@ impl Problem {
         Diagnostic {
             pos,
             path: crate::yaml::shorten(&self.path.to_string(), 200),
-            message: shorten_quotes(&self.message),
+            // Escaped as a whole too: a quoted value may itself hold a backtick, which
+            // throws the pairing of quotes off (found by fuzzing).
+            message: crate::yaml::shorten(&shorten_quotes(&self.message), usize::MAX),
             hint: self.hint,
         }
     }

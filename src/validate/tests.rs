@@ -856,3 +856,26 @@ mod mutated {
         }
     }
 }
+
+/// Found by `cargo fuzz`: a plain scalar across carriage returns was quoted with its line
+/// breaks, so the message took several lines.
+#[test]
+fn a_value_spanning_line_breaks_is_quoted_on_one_line() {
+    let text = format!("# a\\: b # {}z{}norlat wr", "\r".repeat(93), "\r".repeat(6));
+    let invalid = Blueprint::parse("crash.yaml", &text).unwrap_err();
+    assert!(!invalid.diagnostics.is_empty());
+    for d in &invalid.diagnostics {
+        assert!(!d.message.contains(['\n', '\r']), "{d:?}");
+        assert!(d.message.contains("z\\n"), "{d:?}");
+    }
+    // The same with a backtick inside the value, which once threw the quoting off.
+    let text = format!(
+        "# a\\: b # \r\rNULL{}`{}delta",
+        "\r".repeat(20),
+        "\r".repeat(20)
+    );
+    let invalid = Blueprint::parse("crash.yaml", &text).unwrap_err();
+    for d in &invalid.diagnostics {
+        assert!(!d.message.contains(['\n', '\r']), "{d:?}");
+    }
+}

@@ -71,7 +71,10 @@ async fn guardrails_are_attached_where_they_belong_and_their_drift_is_repaired()
     let baseline = policy_id(&zone, "lz-test-baseline").await;
     let audit = policy_id(&zone, "lz-test-log-archive").await;
     assert_eq!(targets(&zone, &baseline).await, std::slice::from_ref(&root));
-    assert_eq!(targets(&zone, &audit).await, std::slice::from_ref(&log_archive));
+    assert_eq!(
+        targets(&zone, &audit).await,
+        std::slice::from_ref(&log_archive)
+    );
     assert_eq!(
         sids(&content(&zone, &baseline).await),
         ["DenyLeavingTheOrganization", "ProtectLandingZoneIam"]
