@@ -147,41 +147,56 @@ pub(crate) fn analyze(bp: &Blueprint, root: &[Scp], log_archive: &[Scp]) -> Vec<
         (bp.accounts.security.name.as_str(), false),
         (bp.accounts.log_archive.name.as_str(), true),
     ];
+    // Every workload account of an environment has the same chain (lz attaches nothing to a
+    // unit or a workload account) and the same writes: one per environment stands for all.
+    let mut environments = Vec::new();
     let workloads = bp
         .customers
         .iter()
         .flat_map(|(c, spec)| spec.environments.iter().map(move |e| (c, e)))
-        .map(|(c, e)| (Blueprint::workload_account_name(c, e), false));
+        .filter(|(_, e)| {
+            let first = !environments.contains(e);
+            environments.push(*e);
+            first
+        })
+        .map(|(c, e)| (Blueprint::workload_account_name(c, e), false))
+        .collect::<Vec<_>>();
+    let full = Arc::new(Compiled::new(&full_access));
+    let compile = |scps: &[Scp]| -> Vec<Judged> {
+        scps.iter()
+            .flat_map(|scp| {
+                scp.document.iter().map(|statement| Judged {
+                    policy: scp.name.clone(),
+                    sid: statement.sid.as_deref().unwrap_or("(no Sid)").to_owned(),
+                    compiled: Arc::new(Compiled::new(&PolicyDocument::new(vec![
+                        statement.clone(),
+                    ]))),
+                })
+            })
+            .collect()
+    };
+    let (at_root, at_log_archive) = (compile(root), compile(log_archive));
     for (account, is_log_archive) in probes
         .iter()
         .map(|(a, l)| ((*a).to_owned(), *l))
         .chain(workloads)
     {
-        let mut levels: Vec<Vec<(&str, &Statement)>> = vec![Vec::new(), Vec::new()];
-        for scp in root {
-            levels[0].extend(scp.document.iter().map(|s| (scp.name.as_str(), s)));
-        }
-        if is_log_archive {
-            for scp in log_archive {
-                levels[1].extend(scp.document.iter().map(|s| (scp.name.as_str(), s)));
-            }
-        }
+        let levels: Vec<&[Judged]> = if is_log_archive {
+            vec![&at_root, &at_log_archive]
+        } else {
+            vec![&at_root]
+        };
         for (caller, action, resource) in requests(bp, &account, is_log_archive) {
-            if let Some((policy, statement)) =
-                denied_by(&levels, &full_access, &caller, action, &resource)
-            {
+            if let Some(judged) = denied_by(&levels, &full, &caller, action, &resource) {
                 out.push(Lockout {
-                    policy: policy.to_owned(),
-                    statement,
+                    policy: judged.policy.clone(),
+                    statement: judged.sid.clone(),
                     account: account.clone(),
                     caller: caller.arn.clone(),
                     action: action.to_owned(),
                     resource,
                 });
             }
-        }
-        if out.len() > 20 {
-            break; // enough to act on
         }
     }
     out.dedup_by(|a, b| a.policy == b.policy && a.statement == b.statement && a.action == b.action);
@@ -267,14 +282,22 @@ fn requests<'a>(
     out
 }
 
-/// The policy and statement that deny `action` on `resource` to `caller`, if one does.
+/// One SCP statement, compiled once, with the policy and `Sid` it came from.
+struct Judged {
+    policy: String,
+    sid: String,
+    compiled: Arc<Compiled>,
+}
+
+/// The statement that denies `action` on `resource` to `caller`, if one does. Each level holds
+/// `FullAWSAccess` besides the statements given.
 fn denied_by<'a>(
-    levels: &[Vec<(&'a str, &Statement)>],
-    full_access: &PolicyDocument,
+    levels: &[&'a [Judged]],
+    full: &Arc<Compiled>,
     caller: &Caller,
     action: &str,
     resource: &str,
-) -> Option<(&'a str, String)> {
+) -> Option<&'a Judged> {
     let context = caller.context(Some("o-aaaaaaaaaa"));
     let request = Request {
         caller,
@@ -283,25 +306,15 @@ fn denied_by<'a>(
         resource_account: None,
         context: &context,
     };
-    let full = Arc::new(Compiled::new(full_access));
-    for level in levels {
-        for (policy, statement) in level {
-            let one = Arc::new(Compiled::new(&PolicyDocument::new(vec![
-                (*statement).clone(),
-            ])));
-            let scps = [vec![full.clone(), one]];
-            let policies = Policies {
-                identity: std::slice::from_ref(&full),
-                scps: &scps,
-                ..Policies::default()
-            };
-            if !evaluate(&request, &policies).allowed() {
-                let sid = statement.sid.as_deref().unwrap_or("(no Sid)").to_owned();
-                return Some((policy, sid));
-            }
-        }
-    }
-    None
+    levels.iter().flat_map(|level| level.iter()).find(|judged| {
+        let scps = [vec![full.clone(), judged.compiled.clone()]];
+        let policies = Policies {
+            identity: std::slice::from_ref(full),
+            scps: &scps,
+            ..Policies::default()
+        };
+        !evaluate(&request, &policies).allowed()
+    })
 }
 
 #[cfg(test)]
@@ -372,49 +385,38 @@ mod tests {
     #[test]
     fn settler_cannot_edit_keeper_or_leave_the_organization_under_the_baseline() {
         let bp = acme();
-        let baseline = baseline_of(&bp);
-        let levels = vec![
-            baseline[0]
-                .document
-                .iter()
-                .map(|s| ("lz-acme-baseline", s))
-                .collect::<Vec<_>>(),
-        ];
-        let full = PolicyDocument::new(vec![Statement::allow().actions(["*"]).resources(["*"])]);
+        let judged: Vec<Judged> = baseline_of(&bp)[0]
+            .document
+            .iter()
+            .map(|statement| Judged {
+                policy: "lz-acme-baseline".to_owned(),
+                sid: statement.sid.as_deref().unwrap_or_default().to_owned(),
+                compiled: Arc::new(Compiled::new(&PolicyDocument::new(vec![statement.clone()]))),
+            })
+            .collect();
+        let levels = [judged.as_slice()];
+        let full = Arc::new(Compiled::new(&PolicyDocument::new(vec![
+            Statement::allow().actions(["*"]).resources(["*"]),
+        ])));
         let settler = Caller::role(
             ACCOUNT,
             format!("arn:aws:iam::{ACCOUNT}:role/landing-zone/lz-settler"),
         );
         let keeper_role = format!("arn:aws:iam::{ACCOUNT}:role/landing-zone/lz-keeper");
+        let sid = |action: &str, resource: &str| {
+            denied_by(&levels, &full, &settler, action, resource).map(|j| j.sid.as_str())
+        };
         assert_eq!(
-            denied_by(
-                &levels,
-                &full,
-                &settler,
-                "iam:UpdateAssumeRolePolicy",
-                &keeper_role
-            ),
-            Some(("lz-acme-baseline", "ProtectLandingZoneIam".to_owned()))
+            sid("iam:UpdateAssumeRolePolicy", &keeper_role),
+            Some("ProtectLandingZoneIam")
         );
         assert_eq!(
-            denied_by(
-                &levels,
-                &full,
-                &settler,
-                "organizations:LeaveOrganization",
-                "*"
-            ),
-            Some(("lz-acme-baseline", "DenyLeavingTheOrganization".to_owned()))
+            sid("organizations:LeaveOrganization", "*"),
+            Some("DenyLeavingTheOrganization")
         );
         // Settler still changes infrastructure, and roles outside the landing zone's path.
         let other = format!("arn:aws:iam::{ACCOUNT}:role/app/service");
-        assert_eq!(
-            denied_by(&levels, &full, &settler, "iam:PutRolePolicy", &other),
-            None
-        );
-        assert_eq!(
-            denied_by(&levels, &full, &settler, "ec2:RunInstances", "*"),
-            None
-        );
+        assert_eq!(sid("iam:PutRolePolicy", &other), None);
+        assert_eq!(sid("ec2:RunInstances", "*"), None);
     }
 }
