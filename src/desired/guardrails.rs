@@ -82,11 +82,11 @@ pub(crate) fn names(bp: &Blueprint) -> Vec<String> {
     vec![baseline_name(bp), log_archive_name(bp)]
 }
 
-fn baseline_name(bp: &Blueprint) -> String {
+pub(crate) fn baseline_name(bp: &Blueprint) -> String {
     format!("lz-{}-baseline", bp.name)
 }
 
-fn log_archive_name(bp: &Blueprint) -> String {
+pub(crate) fn log_archive_name(bp: &Blueprint) -> String {
     format!("lz-{}-log-archive", bp.name)
 }
 

@@ -116,11 +116,11 @@ pub(super) fn check(bp: &Blueprint) -> Vec<Problem> {
         bp.access_log_bucket_name(la_id),
     ];
     let root = vec![Scp {
-        name: format!("lz-{}-baseline", bp.name),
+        name: guardrails::baseline_name(bp),
         document: guardrails::baseline(bp),
     }];
     let log_archive = vec![Scp {
-        name: format!("lz-{}-log-archive", bp.name),
+        name: guardrails::log_archive_name(bp),
         document: guardrails::log_archive(bp, &buckets),
     }];
     analyze(bp, &root, &log_archive)
