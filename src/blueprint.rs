@@ -63,8 +63,8 @@ pub struct Blueprint {
     /// unless a raised value is declared here. Only quotas AWS raises may be declared.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub quotas: BTreeMap<QuotaName, u64>,
-    /// Organization policies lz keeps in place: the baseline service control policies, on by
-    /// default.
+    /// Organization policies lz keeps in place: the baseline service control policies, the
+    /// data perimeter and the tag policy (on by default), a region deny and the blueprint's own.
     #[serde(default)]
     pub guardrails: Guardrails,
 }
@@ -73,13 +73,30 @@ pub struct Blueprint {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Guardrails {
-    /// The baseline service control policies: no account leaves the organization; only lz's
-    /// access role (and break-glass) changes the landing zone's roles and policies; in the
-    /// log-archive account, only they change or erase the audit bucket and key. With `false`
-    /// lz makes none; those it made stay as they are until removed by hand (lz deletes no
-    /// guardrail).
+    /// The baseline service control policies: no account leaves the organization; member
+    /// accounts' root users do nothing but unlock a bucket policy; only lz's access role (and
+    /// break-glass) changes the landing zone's roles and policies; in the log-archive account,
+    /// only they change or erase the audit bucket and key. With `false` lz makes none; those it
+    /// made stay as they are until removed by hand (lz deletes no guardrail).
     #[serde(default = "yes")]
     pub baseline: bool,
+    /// The data perimeter, a resource control policy on the root: the member accounts' S3
+    /// buckets, KMS keys, roles (STS), SQS queues and secrets are out of reach of principals
+    /// outside the organization, save AWS services acting for it; S3 only over TLS.
+    #[serde(default = "yes")]
+    pub data_perimeter: bool,
+    /// A tag policy on the root declaring the keys lz tags accounts with (`lz:customer`,
+    /// `lz:environment`, the blueprint's own tags) and their allowed values, so cost reports
+    /// group by customer and environment.
+    #[serde(default = "yes")]
+    pub tag_policy: bool,
+    /// The regions principals of member accounts may use; requests to other regions are
+    /// denied, save those of global services. Absent: every region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regions: Option<Regions>,
+    /// The blueprint's own service and resource control policies, one JSON file each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<UserGuardrail>,
 }
 
 fn yes() -> bool {
@@ -88,8 +105,70 @@ fn yes() -> bool {
 
 impl Default for Guardrails {
     fn default() -> Self {
-        Guardrails { baseline: true }
+        Guardrails {
+            baseline: true,
+            data_perimeter: true,
+            tag_policy: true,
+            regions: None,
+            policies: Vec::new(),
+        }
     }
+}
+
+/// A region deny.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Regions {
+    /// The regions allowed, e.g. `[eu-west-3, eu-central-1]`.
+    pub allowed: Vec<String>,
+    /// The environments whose units the deny is attached to: `all` (the default: attached to
+    /// the root, so the security and log-archive accounts too) or a list.
+    #[serde(default)]
+    pub environments: Option<Scope>,
+}
+
+/// One policy of the blueprint's own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserGuardrail {
+    /// Its name in AWS Organizations, unique among policies of its type.
+    pub name: String,
+    /// `service_control` or `resource_control`.
+    #[serde(rename = "type")]
+    pub policy_type: UserPolicyType,
+    /// The JSON policy document, relative to the blueprint's directory.
+    pub file: String,
+    /// Where it is attached.
+    pub attach: Attach,
+    /// The document read from `file`, set by loading the blueprint.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub document: Option<crate::policy::PolicyDocument>,
+}
+
+/// The kinds of policies a blueprint may add.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserPolicyType {
+    /// A service control policy: bounds what principals of member accounts may do.
+    ServiceControl,
+    /// A resource control policy: bounds who may reach member accounts' resources.
+    ResourceControl,
+}
+
+/// Where a policy is attached; at least one of the three.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Attach {
+    /// The organization's root: every member account.
+    #[serde(default)]
+    pub organization: bool,
+    /// These environments' units.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub environments: Vec<String>,
+    /// These accounts, by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<String>,
 }
 
 /// Organization-wide settings.

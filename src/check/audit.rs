@@ -296,6 +296,7 @@ fn allowed(
             identity: &probe.identity,
             boundary: probe.boundary.as_deref(),
             scps: &[],
+            rcps: &[],
             resource: Some((policy, kind)),
         },
     )

@@ -550,6 +550,7 @@ impl<'a> Graph<'a> {
                         identity: &node.identity,
                         boundary: node.boundary.as_deref(),
                         scps: &[],
+                        rcps: &[],
                         resource: resource_policy,
                     },
                 )
@@ -633,6 +634,7 @@ impl<'a> Graph<'a> {
                         identity: std::slice::from_ref(&everything),
                         boundary: None,
                         scps: &[],
+                        rcps: &[],
                         resource: Some((trust, ResourcePolicyKind::Required)),
                     },
                 )

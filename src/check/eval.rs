@@ -218,8 +218,13 @@ pub struct Policies<'a> {
     pub identity: &'a [Arc<Compiled>],
     /// The caller's permissions boundary.
     pub boundary: Option<&'a Compiled>,
-    /// Service control policies from the root down to the account: each level must allow.
+    /// Service control policies from the root down to the caller's account: each level must
+    /// allow. They bind no service principal.
     pub scps: &'a [Vec<Arc<Compiled>>],
+    /// Resource control policies from the root down to the resource's account: each level
+    /// must grant (`RCPFullAWSAccess` does), and a `Deny` naming the caller denies. They bind
+    /// service principals too.
+    pub rcps: &'a [Vec<Arc<Compiled>>],
     /// The resource's policy.
     pub resource: Option<(&'a Compiled, ResourcePolicyKind)>,
 }
@@ -274,6 +279,7 @@ pub fn evaluate(request: &Request<'_>, policies: &Policies<'_>) -> Decision {
     {
         let only_scps = Policies {
             scps: policies.scps,
+            rcps: policies.rcps,
             ..Policies::default()
         };
         return evaluate_in_order(request, &only_scps);
@@ -284,24 +290,34 @@ pub fn evaluate(request: &Request<'_>, policies: &Policies<'_>) -> Decision {
 fn evaluate_in_order(request: &Request<'_>, policies: &Policies<'_>) -> Decision {
     // 1. An explicit deny in any policy that applies.
     let resource = policies.resource.map(|(p, _)| p);
+    let service = request.caller.kind == CallerKind::Service;
+    let scps: &[Vec<Arc<Compiled>>] = if service { &[] } else { policies.scps };
     let denied = policies
         .identity
         .iter()
         .map(|p| p.as_ref())
         .chain(policies.boundary)
-        .chain(policies.scps.iter().flatten().map(|p| p.as_ref()))
+        .chain(scps.iter().flatten().map(|p| p.as_ref()))
         .any(|p| p.denies(request, false))
-        || resource.is_some_and(|p| p.denies(request, true));
+        || resource.is_some_and(|p| p.denies(request, true))
+        || policies
+            .rcps
+            .iter()
+            .flatten()
+            .any(|p| p.denies(request, true));
     if denied {
         return Decision::ExplicitDeny;
     }
     // 2. Service control policies: every level must allow. They bind the accounts' own
-    // principals only, never service principals.
-    if request.caller.kind != CallerKind::Service
-        && policies
-            .scps
+    // principals only, never service principals. Resource control policies: every level must
+    // grant, whoever asks.
+    if scps
+        .iter()
+        .any(|level| !level.iter().any(|p| p.allows(request)))
+        || policies
+            .rcps
             .iter()
-            .any(|level| !level.iter().any(|p| p.allows(request)))
+            .any(|level| !level.iter().any(|p| p.grant(request) != Grant::None))
     {
         return Decision::ImplicitDeny;
     }

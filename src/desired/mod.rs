@@ -70,9 +70,12 @@ impl Address {
     pub fn bucket(name: &str) -> Address {
         Address(format!("bucket.{name}"))
     }
-    /// A service control policy, by its name.
-    pub fn scp(name: &str) -> Address {
-        Address(format!("scp.{name}"))
+    /// An Organizations policy, by its type and name (`scp.lz-acme-baseline`).
+    pub fn org_policy(
+        policy_type: crate::kinds::organizations_policy::OrgPolicyType,
+        name: &str,
+    ) -> Address {
+        Address(format!("{}.{name}", policy_type.prefix()))
     }
     /// A CloudTrail trail.
     pub fn trail(name: &str) -> Address {

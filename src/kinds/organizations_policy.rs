@@ -1,7 +1,7 @@
-//! Organizations policies lz owns (service control policies), found by name among the
-//! organization's policies of their type: the document, and the targets (root, units, accounts)
-//! it is attached to. Attachments lz did not ask for are someone else's and left alone; an
-//! attachment lz asked for that went missing is made again.
+//! Organizations policies lz owns (service control, resource control and tag policies), found
+//! by name among the organization's policies of their type: the document, and the targets
+//! (root, units, accounts) it is attached to. Attachments lz did not ask for are someone
+//! else's and left alone; an attachment lz asked for that went missing is made again.
 
 use std::sync::Arc;
 
@@ -17,21 +17,118 @@ use crate::desired::{Address, Spec, Tags};
 use crate::discover::{DiscoverError, Read};
 use crate::policy::PolicyDocument;
 
-/// The type of every policy of this kind: service control policies. Resource control and tag
-/// policies would be more values of the same field.
-pub const SERVICE_CONTROL_POLICY: &str = "SERVICE_CONTROL_POLICY";
+/// The types of Organizations policies lz makes, named as AWS names them.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrgPolicyType {
+    /// What principals of member accounts may do (IAM's grammar, no `Principal`).
+    ServiceControlPolicy,
+    /// Who may reach the member accounts' resources (IAM's grammar, `Principal: "*"`).
+    ResourceControlPolicy,
+    /// Which tag keys and values resources carry (Organizations' own grammar).
+    TagPolicy,
+}
+
+impl OrgPolicyType {
+    /// Every type, in the order lz reads them.
+    pub const ALL: [OrgPolicyType; 3] = [
+        OrgPolicyType::ServiceControlPolicy,
+        OrgPolicyType::ResourceControlPolicy,
+        OrgPolicyType::TagPolicy,
+    ];
+
+    /// The first segment of an address of this type (`scp.lz-acme-baseline`).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            OrgPolicyType::ServiceControlPolicy => "scp",
+            OrgPolicyType::ResourceControlPolicy => "rcp",
+            OrgPolicyType::TagPolicy => "tag_policy",
+        }
+    }
+
+    /// What people call it.
+    pub fn noun(self) -> &'static str {
+        match self {
+            OrgPolicyType::ServiceControlPolicy => "service control policy",
+            OrgPolicyType::ResourceControlPolicy => "resource control policy",
+            OrgPolicyType::TagPolicy => "tag policy",
+        }
+    }
+
+    /// Whether its documents are in IAM's policy grammar (and so evaluated).
+    pub fn is_iam(self) -> bool {
+        self != OrgPolicyType::TagPolicy
+    }
+
+    fn sdk(self) -> PolicyType {
+        match self {
+            OrgPolicyType::ServiceControlPolicy => PolicyType::ServiceControlPolicy,
+            OrgPolicyType::ResourceControlPolicy => PolicyType::ResourceControlPolicy,
+            OrgPolicyType::TagPolicy => PolicyType::TagPolicy,
+        }
+    }
+}
+
+/// A policy's content: an IAM policy document (compared by meaning), or a tag policy's JSON
+/// (compared as JSON values, key order aside).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Content {
+    /// A service or resource control policy.
+    Iam(Arc<PolicyDocument>),
+    /// A tag policy, as the compact JSON lz sends.
+    Json(String),
+}
+
+impl Content {
+    /// The text sent to AWS.
+    pub fn to_json(&self) -> String {
+        match self {
+            Content::Iam(document) => document.to_json(),
+            Content::Json(text) => text.clone(),
+        }
+    }
+
+    /// Whether two contents mean the same.
+    fn same_as(&self, other: &Content) -> bool {
+        match (self, other) {
+            (Content::Iam(a), Content::Iam(b)) => a.same_as(b),
+            (Content::Json(a), Content::Json(b)) => {
+                serde_json::from_str::<serde_json::Value>(a).ok()
+                    == serde_json::from_str::<serde_json::Value>(b).ok()
+            }
+            _ => false,
+        }
+    }
+
+    /// The IAM document, for a service or resource control policy.
+    pub fn iam(&self) -> Option<&PolicyDocument> {
+        match self {
+            Content::Iam(document) => Some(document),
+            Content::Json(_) => None,
+        }
+    }
+}
+
+impl From<PolicyDocument> for Content {
+    fn from(document: PolicyDocument) -> Content {
+        Content::Iam(Arc::new(document))
+    }
+}
 
 /// An Organizations policy and where it is attached.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OrgPolicySpec {
     /// Its name, unique among the organization's policies of its type.
     pub name: String,
-    /// `SERVICE_CONTROL_POLICY`.
-    pub policy_type: String,
+    /// Its type.
+    pub policy_type: OrgPolicyType,
     /// What it is for, as AWS shows it.
     pub description: String,
-    /// The policy document.
-    pub document: Arc<PolicyDocument>,
+    /// The policy's content.
+    pub document: Content,
     /// The ids it is attached to (the root `r-…`, units `ou-…`, accounts), sorted.
     pub targets: Vec<String>,
     /// Tags, the ownership tags among them.
@@ -41,7 +138,7 @@ pub struct OrgPolicySpec {
 /// What apply finds of the policy.
 #[derive(Debug, Default)]
 pub(crate) struct Seen {
-    /// Whether the root has the policy type enabled.
+    /// Whether the root has the policy's type enabled.
     enabled: bool,
     /// The policy, when it exists.
     found: Option<FoundPolicy>,
@@ -74,16 +171,22 @@ pub(crate) struct FoundPolicy {
 }
 
 impl FoundPolicy {
-    fn spec(&self, policy_type: &str) -> OrgPolicySpec {
+    fn spec(&self, policy_type: OrgPolicyType) -> OrgPolicySpec {
         // A document that is not IAM's policy grammar (edited by hand) compares as empty,
         // which differs from anything lz writes: planned as an update.
-        let document = PolicyDocument::parse(&self.content)
-            .unwrap_or_else(|_| PolicyDocument::new(Vec::new()));
+        let document = if policy_type.is_iam() {
+            Content::from(
+                PolicyDocument::parse(&self.content)
+                    .unwrap_or_else(|_| PolicyDocument::new(Vec::new())),
+            )
+        } else {
+            Content::Json(self.content.clone())
+        };
         OrgPolicySpec {
             name: self.name.clone(),
-            policy_type: policy_type.to_owned(),
+            policy_type,
             description: self.description.clone(),
-            document: Arc::new(document),
+            document,
             targets: self.targets.clone(),
             tags: self.tags.clone(),
         }
@@ -103,7 +206,15 @@ impl ResourceKind for OrgPolicySpec {
     fn attributes(&self) -> Vec<(&'static str, Attr<'_>)> {
         vec![
             ("description", Attr::Exact(json(&self.description))),
-            ("document", Attr::Policy(&self.document)),
+            (
+                "document",
+                match &self.document {
+                    Content::Iam(document) => Attr::Policy(document),
+                    Content::Json(text) => Attr::Exact(
+                        serde_json::from_str(text).unwrap_or(serde_json::Value::Null),
+                    ),
+                },
+            ),
             (
                 "targets",
                 Attr::Includes(self.targets.iter().map(String::as_str).collect()),
@@ -112,29 +223,35 @@ impl ResourceKind for OrgPolicySpec {
         ]
     }
 
-    /// The organization's service control policies whose names the blueprint uses, each with
-    /// its document, tags and targets; none before the organization exists.
-    type Raw = Vec<FoundPolicy>;
+    /// The organization's policies whose types and names the blueprint uses, each with its
+    /// document, tags and targets; none before the organization exists.
+    type Raw = Vec<(OrgPolicyType, FoundPolicy)>;
 
-    async fn read_own(aws: &Aws, read: &Read<'_>) -> Result<Vec<FoundPolicy>, DiscoverError> {
+    async fn read_own(aws: &Aws, read: &Read<'_>) -> Result<Self::Raw, DiscoverError> {
         if read.organization.organization.is_none() {
             return Ok(Vec::new());
         }
         let wanted = crate::desired::guardrails::names(read.blueprint);
         let mut found = Vec::new();
-        for (id, name) in list(&aws.organizations).await? {
-            if wanted.contains(&name) {
-                found.push(describe(&aws.organizations, &id).await?);
+        for policy_type in OrgPolicyType::ALL {
+            if !wanted.iter().any(|(t, _)| *t == policy_type) {
+                continue;
+            }
+            for (id, name) in list(&aws.organizations, policy_type).await? {
+                if wanted.contains(&(policy_type, name)) {
+                    found.push((policy_type, describe(&aws.organizations, &id).await?));
+                }
             }
         }
         Ok(found)
     }
 
-    fn identify(_read: &Read<'_>, raw: &Vec<FoundPolicy>) -> Vec<(Address, Observed)> {
+    fn identify(_read: &Read<'_>, raw: &Self::Raw) -> Vec<(Address, Observed)> {
         raw.iter()
-            .map(|p| {
-                let spec = Spec::OrganizationsPolicy(p.spec(SERVICE_CONTROL_POLICY));
-                (Address::scp(&p.name), observed(Some(p.id.clone()), spec, None))
+            .map(|(policy_type, p)| {
+                let spec = Spec::OrganizationsPolicy(p.spec(*policy_type));
+                let address = Address::org_policy(*policy_type, &p.name);
+                (address, observed(Some(p.id.clone()), spec, None))
             })
             .collect()
     }
@@ -159,10 +276,10 @@ impl ResourceKind for OrgPolicySpec {
             .filter(|r| r.id() == Some(root.as_str()))
             .flat_map(|r| r.policy_types())
             .any(|t| {
-                t.r#type() == Some(&PolicyType::ServiceControlPolicy)
+                t.r#type() == Some(&want.policy_type.sdk())
                     && t.status() == Some(&PolicyTypeStatus::Enabled)
             });
-        let id = list(org)
+        let id = list(org, want.policy_type)
             .await?
             .into_iter()
             .find(|(_, name)| *name == want.name)
@@ -188,7 +305,7 @@ impl ResourceKind for OrgPolicySpec {
                 &[]
             }
             Some(found) => {
-                let have = found.spec(&want.policy_type);
+                let have = found.spec(want.policy_type);
                 let same = have.description == want.description
                     && have.document.same_as(&want.document);
                 if !same {
@@ -226,7 +343,7 @@ impl ResourceKind for OrgPolicySpec {
                 match org
                     .enable_policy_type()
                     .root_id(root)
-                    .policy_type(PolicyType::ServiceControlPolicy)
+                    .policy_type(want.policy_type.sdk())
                     .send()
                     .await
                 {
@@ -245,7 +362,7 @@ impl ResourceKind for OrgPolicySpec {
                     .name(&want.name)
                     .description(&want.description)
                     .content(want.document.to_json())
-                    .r#type(PolicyType::ServiceControlPolicy)
+                    .r#type(want.policy_type.sdk())
                     .set_tags(Some(organizations_tags(&want.tags)))
                     .send()
                     .await
@@ -301,13 +418,14 @@ impl ResourceKind for OrgPolicySpec {
     }
 }
 
-/// The organization's service control policies, as (id, name).
+/// The organization's policies of one type, as (id, name).
 async fn list(
     org: &aws_sdk_organizations::Client,
+    policy_type: OrgPolicyType,
 ) -> Result<Vec<(String, String)>, CallError> {
     let pages: Vec<_> = org
         .list_policies()
-        .filter(PolicyType::ServiceControlPolicy)
+        .filter(policy_type.sdk())
         .into_paginator()
         .send()
         .try_collect()
@@ -384,9 +502,9 @@ mod tests {
     fn spec() -> OrgPolicySpec {
         OrgPolicySpec {
             name: "lz-baseline".to_owned(),
-            policy_type: SERVICE_CONTROL_POLICY.to_owned(),
+            policy_type: OrgPolicyType::ServiceControlPolicy,
             description: "the landing zone's baseline".to_owned(),
-            document: Arc::new(PolicyDocument::new(Vec::new())),
+            document: PolicyDocument::new(Vec::new()).into(),
             targets: vec!["r-1".to_owned(), "ou-2".to_owned()],
             tags: Tags::from([("managed-by".to_owned(), "landing-zone".to_owned())]),
         }
@@ -438,11 +556,12 @@ mod tests {
             found: Some(edited),
         };
         let mut want_denying = want.clone();
-        want_denying.document = Arc::new(PolicyDocument::new(vec![
+        want_denying.document = PolicyDocument::new(vec![
             crate::policy::Statement::deny()
                 .actions(["organizations:LeaveOrganization"])
                 .resources(["*"]),
-        ]));
+        ])
+        .into();
         let step = crate::kinds::tests::step(&change, Some(&want_denying), None);
         assert_eq!(
             OrgPolicySpec::decide(&step, &seen).unwrap(),

@@ -1,26 +1,38 @@
-//! Lockout analysis: the service control policies in force must not deny what the landing zone
-//! depends on. For each shape of member account (its unit, and whether it is the log-archive
-//! account), the chain of SCPs from the root down to the account (`FullAWSAccess` at every
-//! level, as AWS attaches it, and lz's guardrails) is evaluated with the policy evaluator
-//! against every write lz sends into member accounts through its access role, the same for
-//! break-glass where it is enabled, and keeper's writes under its path. A denial is a problem
-//! naming the policy, the statement, the account, the caller and the action.
+//! Lockout analysis: the guardrails must not deny what the landing zone depends on. For each
+//! shape of member account (the security account, the log-archive account, one workload
+//! account per environment, and every account a guardrail is attached to by name), the chains
+//! of service control policies (for what the account's principals do) and resource control
+//! policies (for what is done to the account's resources), from the root down to the account,
+//! with AWS's `FullAWSAccess` and `RCPFullAWSAccess` at every level, are evaluated with the
+//! policy evaluator against:
+//! - every write lz sends into member accounts through its access role, and the same for
+//!   break-glass where it is enabled; keeper's writes under its path;
+//! - lz assuming its access role from the management account, and people assuming tier roles
+//!   from the security account;
+//! - CloudTrail, the service principal, writing the audit bucket and using the audit key.
 //!
-//! Not covered: AWS service principals (CloudTrail writing the audit bucket), which SCPs do not
-//! bind; policies lz does not own (offline, they are not known).
+//! A denial is a problem at the blueprint field that asks for the guardrail, naming the
+//! policy, the statement, the account, the caller and the action.
+//!
+//! Not covered offline: policies lz does not own, which only the live organization shows
+//! (`lz check` reads them); condition keys the evaluator does not model count as not denying
+//! (see `crate::check::eval`).
 
 use std::sync::Arc;
 
 use super::{FieldPath, Problem};
 use crate::blueprint::{Blueprint, TierName};
-use crate::check::eval::{Caller, Compiled, Policies, Request, evaluate};
-use crate::desired::guardrails;
+use crate::check::eval::{
+    Caller, Compiled, Context, Policies, Request, ResourcePolicyKind, evaluate,
+};
+use crate::desired::guardrails::{self, Guardrail, Source, Target};
 use crate::desired::tiers::BOUNDARY;
-use crate::policy::{PolicyDocument, Statement};
+use crate::kinds::organizations_policy::OrgPolicyType;
+use crate::policy::{AnyPrincipal, PolicyDocument, Principal, Statement};
 
 /// What lz writes into a member account, by IAM action, and what it writes it to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
+enum Object {
     /// A tier role.
     Role,
     /// The permissions boundary, a customer managed policy.
@@ -35,42 +47,42 @@ enum Target {
 
 /// Every write lz sends into member accounts, as IAM actions: `crate::kinds`' IAM, KMS and S3
 /// writes.
-const LZ_WRITES: &[(&str, Target)] = &[
-    ("iam:CreateRole", Target::Role),
-    ("iam:UpdateRole", Target::Role),
-    ("iam:UpdateAssumeRolePolicy", Target::Role),
-    ("iam:PutRolePolicy", Target::Role),
-    ("iam:DeleteRolePolicy", Target::Role),
-    ("iam:AttachRolePolicy", Target::Role),
-    ("iam:DetachRolePolicy", Target::Role),
-    ("iam:PutRolePermissionsBoundary", Target::Role),
-    ("iam:TagRole", Target::Role),
-    ("iam:UntagRole", Target::Role),
-    ("iam:DeleteRole", Target::Role),
-    ("iam:CreatePolicy", Target::Boundary),
-    ("iam:CreatePolicyVersion", Target::Boundary),
-    ("iam:DeletePolicyVersion", Target::Boundary),
-    ("iam:TagPolicy", Target::Boundary),
-    ("iam:CreateGroup", Target::Group),
-    ("iam:PutGroupPolicy", Target::Group),
-    ("iam:DeleteGroupPolicy", Target::Group),
-    ("iam:DeleteGroup", Target::Group),
-    ("kms:CreateKey", Target::Key),
-    ("kms:CreateAlias", Target::Key),
-    ("kms:PutKeyPolicy", Target::Key),
-    ("kms:EnableKeyRotation", Target::Key),
-    ("kms:TagResource", Target::Key),
-    ("s3:CreateBucket", Target::Buckets),
-    ("s3:PutBucketPolicy", Target::Buckets),
-    ("s3:PutEncryptionConfiguration", Target::Buckets),
-    ("s3:PutBucketVersioning", Target::Buckets),
-    ("s3:PutLifecycleConfiguration", Target::Buckets),
-    ("s3:PutBucketObjectLockConfiguration", Target::Buckets),
-    ("s3:PutBucketLogging", Target::Buckets),
-    ("s3:PutBucketTagging", Target::Buckets),
-    ("s3:PutBucketPublicAccessBlock", Target::Buckets),
-    ("s3:PutBucketOwnershipControls", Target::Buckets),
-    ("s3:DeleteBucketPolicy", Target::Buckets),
+const LZ_WRITES: &[(&str, Object)] = &[
+    ("iam:CreateRole", Object::Role),
+    ("iam:UpdateRole", Object::Role),
+    ("iam:UpdateAssumeRolePolicy", Object::Role),
+    ("iam:PutRolePolicy", Object::Role),
+    ("iam:DeleteRolePolicy", Object::Role),
+    ("iam:AttachRolePolicy", Object::Role),
+    ("iam:DetachRolePolicy", Object::Role),
+    ("iam:PutRolePermissionsBoundary", Object::Role),
+    ("iam:TagRole", Object::Role),
+    ("iam:UntagRole", Object::Role),
+    ("iam:DeleteRole", Object::Role),
+    ("iam:CreatePolicy", Object::Boundary),
+    ("iam:CreatePolicyVersion", Object::Boundary),
+    ("iam:DeletePolicyVersion", Object::Boundary),
+    ("iam:TagPolicy", Object::Boundary),
+    ("iam:CreateGroup", Object::Group),
+    ("iam:PutGroupPolicy", Object::Group),
+    ("iam:DeleteGroupPolicy", Object::Group),
+    ("iam:DeleteGroup", Object::Group),
+    ("kms:CreateKey", Object::Key),
+    ("kms:CreateAlias", Object::Key),
+    ("kms:PutKeyPolicy", Object::Key),
+    ("kms:EnableKeyRotation", Object::Key),
+    ("kms:TagResource", Object::Key),
+    ("s3:CreateBucket", Object::Buckets),
+    ("s3:PutBucketPolicy", Object::Buckets),
+    ("s3:PutEncryptionConfiguration", Object::Buckets),
+    ("s3:PutBucketVersioning", Object::Buckets),
+    ("s3:PutLifecycleConfiguration", Object::Buckets),
+    ("s3:PutBucketObjectLockConfiguration", Object::Buckets),
+    ("s3:PutBucketLogging", Object::Buckets),
+    ("s3:PutBucketTagging", Object::Buckets),
+    ("s3:PutBucketPublicAccessBlock", Object::Buckets),
+    ("s3:PutBucketOwnershipControls", Object::Buckets),
+    ("s3:DeleteBucketPolicy", Object::Buckets),
 ];
 
 /// What keeper does under its own path, in the accounts where it applies.
@@ -88,130 +100,285 @@ const KEEPER_WRITES: &[&str] = &[
 
 /// An account id standing for every member account (the documents name none).
 const ACCOUNT: &str = "111111111111";
-
-/// One SCP in force, by name.
-pub(crate) struct Scp {
-    pub name: String,
-    pub document: PolicyDocument,
-}
+/// The security account, where people sign in.
+const SECURITY: &str = "222222222222";
+/// The management account, where lz runs and the organization trail lives.
+const MANAGEMENT: &str = "333333333333";
+/// The organization.
+const ORG: &str = "o-aaaaaaaaaa";
+/// The region of IAM's, STS's and Organizations' endpoints.
+const GLOBAL_REGION: &str = "us-east-1";
 
 /// One denial found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Lockout {
     pub policy: String,
     pub statement: String,
+    pub source: Source,
     pub account: String,
     pub caller: String,
     pub action: String,
     pub resource: String,
 }
 
-pub(super) fn check(bp: &Blueprint) -> Vec<Problem> {
-    if !bp.guardrails.baseline {
-        return Vec::new();
+/// The blueprint field that asks for a guardrail.
+pub(crate) fn field_of(_bp: &Blueprint, source: Source) -> FieldPath {
+    let g = FieldPath::root().key("guardrails");
+    match source {
+        Source::Baseline => g.key("baseline"),
+        Source::Regions => g.key("regions").key("allowed"),
+        Source::DataPerimeter => g.key("data_perimeter"),
+        Source::TagPolicy => g.key("tag_policy"),
+        Source::User(i) => g.key("policies").index(i).key("file"),
     }
-    let la_id = ACCOUNT;
-    let buckets = [
-        bp.audit_bucket_name(la_id),
-        bp.access_log_bucket_name(la_id),
-    ];
-    let root = vec![Scp {
-        name: guardrails::baseline_name(bp),
-        document: guardrails::baseline(bp),
-    }];
-    let log_archive = vec![Scp {
-        name: guardrails::log_archive_name(bp),
-        document: guardrails::log_archive(bp, &buckets),
-    }];
-    analyze(bp, &root, &log_archive)
+}
+
+pub(super) fn check(bp: &Blueprint) -> Vec<Problem> {
+    let planned = guardrails::planned(bp, ORG, ACCOUNT);
+    let found = analyze(bp, &planned);
+    // One problem per statement: its first denial, and how many more it causes.
+    let mut firsts: Vec<(&Lockout, usize)> = Vec::new();
+    for l in &found {
+        match firsts
+            .iter_mut()
+            .find(|(f, _)| f.policy == l.policy && f.statement == l.statement)
+        {
+            Some((_, more)) => *more += 1,
+            None => firsts.push((l, 0)),
+        }
+    }
+    firsts
         .into_iter()
-        .map(|l| {
+        .map(|(l, more)| {
+            let more = match more {
+                0 => String::new(),
+                1 => ", and 1 more request".to_owned(),
+                n => format!(", and {n} more requests"),
+            };
             Problem::at_value(
-                FieldPath::root().key("guardrails").key("baseline"),
+                field_of(bp, l.source),
                 format!(
-                    "guardrail `{}` (statement `{}`) would deny {} `{}` on `{}` in account `{}`, which the landing zone needs",
+                    "guardrail `{}` (statement `{}`) would deny {} `{}` on `{}` in account `{}`, which the landing zone needs{more}",
                     l.policy, l.statement, l.caller, l.action, l.resource, l.account
                 ),
             )
-            .hint("a guardrail must exempt lz's access role and break-glass, and leave keeper's path alone")
+            .hint("a guardrail must exempt lz's access role and break-glass, and spare keeper's path, the home region and AWS services acting for the organization")
         })
         .collect()
 }
 
-/// The denials `root` (the SCPs on the root) and `log_archive` (those on the log-archive
-/// account) would cause; every unit and account also has `FullAWSAccess`.
-pub(crate) fn analyze(bp: &Blueprint, root: &[Scp], log_archive: &[Scp]) -> Vec<Lockout> {
-    let full_access = PolicyDocument::new(vec![Statement::allow().actions(["*"]).resources(["*"])]);
-    let mut out = Vec::new();
-    let probes = [
-        (bp.accounts.security.name.as_str(), false),
-        (bp.accounts.log_archive.name.as_str(), true),
-    ];
-    // Every workload account of an environment has the same chain (lz attaches nothing to a
-    // unit or a workload account) and the same writes: one per environment stands for all.
-    let mut environments = Vec::new();
-    let workloads = bp
-        .customers
+/// One SCP or RCP statement, compiled once, with the policy and `Sid` it came from.
+struct Judged {
+    policy: String,
+    sid: String,
+    source: Source,
+    compiled: Arc<Compiled>,
+}
+
+/// The statements of each level (root, unit, account) of one account's chain, by type.
+#[derive(Default)]
+struct Chain<'a> {
+    scps: Vec<&'a Judged>,
+    rcps: Vec<&'a Judged>,
+}
+
+/// One request the landing zone depends on.
+struct Need {
+    caller: Caller,
+    /// The caller's account is a member account whose SCPs bind it: the one probed, or the
+    /// security account; `None` for the management account and services.
+    caller_chain: Option<Probe>,
+    action: &'static str,
+    resource: String,
+    /// The resource is in another account than the caller's.
+    cross_account: bool,
+    context: Context,
+}
+
+/// Which member account's chain.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Probe {
+    This,
+    Security,
+}
+
+/// The denials the planned guardrails would cause.
+pub(crate) fn analyze(bp: &Blueprint, planned: &[Guardrail]) -> Vec<Lockout> {
+    let judged: Vec<(OrgPolicyType, &Target, Judged)> = planned
         .iter()
-        .flat_map(|(c, spec)| spec.environments.iter().map(move |e| (c, e)))
-        .filter(|(_, e)| {
-            let first = !environments.contains(e);
-            environments.push(*e);
-            first
-        })
-        .map(|(c, e)| (Blueprint::workload_account_name(c, e), false))
-        .collect::<Vec<_>>();
-    let full = Arc::new(Compiled::new(&full_access));
-    let compile = |scps: &[Scp]| -> Vec<Judged> {
-        scps.iter()
-            .flat_map(|scp| {
-                scp.document.iter().map(|statement| Judged {
-                    policy: scp.name.clone(),
-                    sid: statement.sid.as_deref().unwrap_or("(no Sid)").to_owned(),
-                    compiled: Arc::new(Compiled::new(&PolicyDocument::new(vec![
-                        statement.clone(),
-                    ]))),
+        .filter(|g| g.policy_type.is_iam())
+        .flat_map(|g| {
+            let document = g
+                .document
+                .iam()
+                .cloned()
+                .unwrap_or_else(|| PolicyDocument::new(Vec::new()));
+            let statements: Vec<Statement> = document.iter().cloned().collect();
+            g.targets.iter().flat_map(move |t| {
+                statements.clone().into_iter().map(move |statement| {
+                    (
+                        g.policy_type,
+                        t,
+                        Judged {
+                            policy: g.name.clone(),
+                            sid: statement.sid.as_deref().unwrap_or("(no Sid)").to_owned(),
+                            source: g.source,
+                            compiled: Arc::new(Compiled::new(&PolicyDocument::new(vec![
+                                statement,
+                            ]))),
+                        },
+                    )
                 })
             })
-            .collect()
+        })
+        .collect();
+    let chain = |account: &str, ou: &str| -> Chain<'_> {
+        let mut chain = Chain::default();
+        for (policy_type, target, j) in &judged {
+            let applies = match target {
+                Target::Root => true,
+                Target::Unit(u) => u == ou,
+                Target::Account(a) => a == account,
+            };
+            if !applies {
+                continue;
+            }
+            match policy_type {
+                OrgPolicyType::ResourceControlPolicy => chain.rcps.push(j),
+                _ => chain.scps.push(j),
+            }
+        }
+        chain
     };
-    let (at_root, at_log_archive) = (compile(root), compile(log_archive));
-    for (account, is_log_archive) in probes
-        .iter()
-        .map(|(a, l)| ((*a).to_owned(), *l))
-        .chain(workloads)
-    {
-        let levels: Vec<&[Judged]> = if is_log_archive {
-            vec![&at_root, &at_log_archive]
-        } else {
-            vec![&at_root]
-        };
-        for (caller, action, resource) in requests(bp, &account, is_log_archive) {
-            if let Some(judged) = denied_by(&levels, &full, &caller, action, &resource) {
+    let full = Arc::new(Compiled::new(&PolicyDocument::new(vec![
+        Statement::allow().actions(["*"]).resources(["*"]),
+    ])));
+    let rcp_full = Arc::new(Compiled::new(&PolicyDocument::new(vec![
+        Statement::allow()
+            .principal(Principal::Any(AnyPrincipal::Everyone))
+            .actions(["*"])
+            .resources(["*"]),
+    ])));
+    let open = Compiled::new(&PolicyDocument::new(vec![
+        Statement::allow()
+            .principal(Principal::Any(AnyPrincipal::Everyone))
+            .actions(["*"])
+            .resources(["*"]),
+    ]));
+    let security = &bp.accounts.security;
+    let security_chain = chain(&security.name, &security.ou);
+    let mut out = Vec::new();
+    for (account, ou, role) in probes(bp, planned) {
+        let this = chain(&account, &ou);
+        for need in needs(bp, role) {
+            let scps = match need.caller_chain {
+                Some(Probe::This) => &this.scps,
+                Some(Probe::Security) => &security_chain.scps,
+                None => &Vec::new(),
+            };
+            let found = scps
+                .iter()
+                .map(|j| (j, true))
+                .chain(this.rcps.iter().map(|j| (j, false)))
+                .find(|(j, scp)| {
+                    let with = [vec![
+                        if *scp { full.clone() } else { rcp_full.clone() },
+                        j.compiled.clone(),
+                    ]];
+                    let policies = Policies {
+                        identity: std::slice::from_ref(&full),
+                        scps: if *scp { &with } else { &[] },
+                        rcps: if *scp { &[] } else { &with },
+                        resource: Some((&open, ResourcePolicyKind::Optional)),
+                        ..Policies::default()
+                    };
+                    let request = Request {
+                        caller: &need.caller,
+                        action: need.action,
+                        resource: Some(&need.resource),
+                        resource_account: need.cross_account.then_some(ACCOUNT),
+                        context: &need.context,
+                    };
+                    !evaluate(&request, &policies).allowed()
+                });
+            if let Some((j, _)) = found {
                 out.push(Lockout {
-                    policy: judged.policy.clone(),
-                    statement: judged.sid.clone(),
+                    policy: j.policy.clone(),
+                    statement: j.sid.clone(),
+                    source: j.source,
                     account: account.clone(),
-                    caller: caller.arn.clone(),
-                    action: action.to_owned(),
-                    resource,
+                    caller: need.caller.arn.clone(),
+                    action: need.action.to_owned(),
+                    resource: need.resource.clone(),
                 });
             }
         }
     }
-    out.dedup_by(|a, b| a.policy == b.policy && a.statement == b.statement && a.action == b.action);
     out
 }
 
-/// What must stay allowed in `account`: lz's writes through its access role and break-glass's,
-/// and keeper's under its path.
-fn requests<'a>(
-    bp: &'a Blueprint,
-    account: &str,
-    is_log_archive: bool,
-) -> Vec<(Caller, &'a str, String)> {
+/// What an account is to the landing zone.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Security,
+    LogArchive,
+    Workload,
+}
+
+/// The accounts evaluated, with their units: every account of the same unit and role has the
+/// same chains and needs, so one per environment stands for all, and each account a guardrail
+/// names is evaluated itself.
+fn probes(bp: &Blueprint, planned: &[Guardrail]) -> Vec<(String, String, Role)> {
+    let named: Vec<&str> = planned
+        .iter()
+        .flat_map(|g| g.targets.iter())
+        .filter_map(|t| match t {
+            Target::Account(a) => Some(a.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut environments: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for account in crate::desired::accounts(bp) {
+        let role = if account.name == bp.accounts.security.name {
+            Role::Security
+        } else if account.name == bp.accounts.log_archive.name {
+            Role::LogArchive
+        } else {
+            Role::Workload
+        };
+        let first_of_environment = account
+            .environment
+            .is_some_and(|e| !environments.contains(&e));
+        if let Some(e) = account.environment {
+            environments.push(e);
+        }
+        if role != Role::Workload || first_of_environment || named.contains(&account.name.as_str())
+        {
+            out.push((account.name.clone(), account.ou.to_owned(), role));
+        }
+    }
+    out
+}
+
+/// What must stay allowed in `account`.
+fn needs(bp: &Blueprint, role: Role) -> Vec<Need> {
     let path = &bp.organization.iam_path;
     let tiers = bp.role_tiers.resolved();
+    let home = bp.home_region.as_str();
+    let member = |caller: &Caller, region: &str| {
+        caller
+            .context(Some(ORG))
+            .with("aws:RequestedRegion", region)
+            .with("aws:SecureTransport", "true")
+    };
+    let region_of = |action: &str| {
+        if action.starts_with("iam:") || action.starts_with("sts:") {
+            GLOBAL_REGION
+        } else {
+            home
+        }
+    };
     let mut callers = vec![Caller::role(
         ACCOUNT,
         format!(
@@ -225,39 +392,45 @@ fn requests<'a>(
             format!("arn:aws:iam::{ACCOUNT}:role{path}{}", glass.role_name),
         ));
     }
-    let role = tiers
+    let role_name = tiers
         .first()
         .map(|t| t.role_name.as_str())
         .unwrap_or("lz-watcher");
+    let buckets: Vec<String> = [
+        bp.audit_bucket_name(ACCOUNT),
+        bp.access_log_bucket_name(ACCOUNT),
+    ]
+    .into_iter()
+    .flat_map(|b| [format!("arn:aws:s3:::{b}"), format!("arn:aws:s3:::{b}/*")])
+    .collect();
+    let key = format!("arn:aws:kms:{home}:{ACCOUNT}:key/00000000-0000-0000-0000-000000000000");
     let mut out = Vec::new();
     for caller in &callers {
-        for (action, target) in LZ_WRITES {
-            let resources: Vec<String> = match target {
-                Target::Role => vec![
-                    format!("arn:aws:iam::{ACCOUNT}:role{path}{role}"),
+        for (action, object) in LZ_WRITES {
+            let resources: Vec<String> = match object {
+                Object::Role => vec![
+                    format!("arn:aws:iam::{ACCOUNT}:role{path}{role_name}"),
                     format!(
                         "arn:aws:iam::{ACCOUNT}:role/{}",
                         bp.organization.access_role
                     ),
                 ],
-                Target::Boundary => vec![format!("arn:aws:iam::{ACCOUNT}:policy{path}{BOUNDARY}")],
-                Target::Group if account == bp.accounts.security.name => {
-                    vec![format!("arn:aws:iam::{ACCOUNT}:group{path}{role}")]
+                Object::Boundary => vec![format!("arn:aws:iam::{ACCOUNT}:policy{path}{BOUNDARY}")],
+                Object::Group if role == Role::Security => {
+                    vec![format!("arn:aws:iam::{ACCOUNT}:group{path}{role_name}")]
                 }
-                Target::Buckets if is_log_archive => [
-                    bp.audit_bucket_name(ACCOUNT),
-                    bp.access_log_bucket_name(ACCOUNT),
-                ]
-                .into_iter()
-                .flat_map(|b| [format!("arn:aws:s3:::{b}"), format!("arn:aws:s3:::{b}/*")])
-                .collect(),
-                Target::Key if is_log_archive => vec![format!(
-                    "arn:aws:kms:{}:{ACCOUNT}:key/00000000-0000-0000-0000-000000000000",
-                    bp.home_region
-                )],
-                Target::Group | Target::Buckets | Target::Key => Vec::new(),
+                Object::Buckets if role == Role::LogArchive => buckets.clone(),
+                Object::Key if role == Role::LogArchive => vec![key.clone()],
+                Object::Group | Object::Buckets | Object::Key => Vec::new(),
             };
-            out.extend(resources.into_iter().map(|r| (caller.clone(), *action, r)));
+            out.extend(resources.into_iter().map(|resource| Need {
+                caller: caller.clone(),
+                caller_chain: Some(Probe::This),
+                action,
+                resource,
+                cross_account: false,
+                context: member(caller, region_of(action)),
+            }));
         }
     }
     let keeper = Caller::role(
@@ -272,54 +445,81 @@ fn requests<'a>(
         ),
     );
     let keeper_path = &bp.organization.keeper_path;
-    out.extend(KEEPER_WRITES.iter().map(|action| {
-        (
-            keeper.clone(),
-            *action,
-            format!("arn:aws:iam::{ACCOUNT}:role{keeper_path}app-deployer"),
-        )
-    }));
-    out
-}
-
-/// One SCP statement, compiled once, with the policy and `Sid` it came from.
-struct Judged {
-    policy: String,
-    sid: String,
-    compiled: Arc<Compiled>,
-}
-
-/// The statement that denies `action` on `resource` to `caller`, if one does. Each level holds
-/// `FullAWSAccess` besides the statements given.
-fn denied_by<'a>(
-    levels: &[&'a [Judged]],
-    full: &Arc<Compiled>,
-    caller: &Caller,
-    action: &str,
-    resource: &str,
-) -> Option<&'a Judged> {
-    let context = caller.context(Some("o-aaaaaaaaaa"));
-    let request = Request {
-        caller,
+    out.extend(KEEPER_WRITES.iter().map(|action| Need {
+        context: member(&keeper, GLOBAL_REGION),
+        caller: keeper.clone(),
+        caller_chain: Some(Probe::This),
         action,
-        resource: Some(resource),
-        resource_account: None,
-        context: &context,
-    };
-    levels.iter().flat_map(|level| level.iter()).find(|judged| {
-        let scps = [vec![full.clone(), judged.compiled.clone()]];
-        let policies = Policies {
-            identity: std::slice::from_ref(full),
-            scps: &scps,
-            ..Policies::default()
-        };
-        !evaluate(&request, &policies).allowed()
-    })
+        resource: format!("arn:aws:iam::{ACCOUNT}:role{keeper_path}app-deployer"),
+        cross_account: false,
+    }));
+    // Into the account: lz from the management account, people from the security account.
+    let lz = Caller::role(MANAGEMENT, format!("arn:aws:iam::{MANAGEMENT}:role/lz"));
+    out.push(Need {
+        context: member(&lz, GLOBAL_REGION),
+        caller: lz,
+        caller_chain: None,
+        action: "sts:AssumeRole",
+        resource: format!(
+            "arn:aws:iam::{ACCOUNT}:role/{}",
+            bp.organization.access_role
+        ),
+        cross_account: true,
+    });
+    let person = Caller::role(SECURITY, format!("arn:aws:iam::{SECURITY}:role/person"));
+    for tier in &tiers {
+        out.push(Need {
+            context: member(&person, GLOBAL_REGION),
+            caller: person.clone(),
+            caller_chain: Some(Probe::Security),
+            action: "sts:AssumeRole",
+            resource: format!("arn:aws:iam::{ACCOUNT}:role{path}{}", tier.role_name),
+            cross_account: true,
+        });
+    }
+    if role == Role::LogArchive {
+        // The organization trail, from the management account, delivering to the bucket.
+        let trail = Caller::service("cloudtrail.amazonaws.com");
+        let context = trail
+            .context(Some(ORG))
+            .with("aws:SourceOrgID", ORG)
+            .with("aws:SourceAccount", MANAGEMENT)
+            .with(
+                "aws:SourceArn",
+                format!(
+                    "arn:aws:cloudtrail:{home}:{MANAGEMENT}:trail/{}",
+                    bp.trail_name()
+                ),
+            )
+            .with("aws:RequestedRegion", home)
+            .with("aws:SecureTransport", "true");
+        let audit = bp.audit_bucket_name(ACCOUNT);
+        for (action, resource) in [
+            ("s3:GetBucketAcl", format!("arn:aws:s3:::{audit}")),
+            (
+                "s3:PutObject",
+                format!("arn:aws:s3:::{audit}/AWSLogs/{ORG}/{MANAGEMENT}/x"),
+            ),
+            ("kms:GenerateDataKey", key.clone()),
+            ("kms:DescribeKey", key.clone()),
+        ] {
+            out.push(Need {
+                caller: trail.clone(),
+                caller_chain: None,
+                action,
+                resource,
+                cross_account: true,
+                context: context.clone(),
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::blueprint::Regions;
 
     fn acme() -> Blueprint {
         let text =
@@ -328,43 +528,59 @@ mod tests {
         Blueprint::parse("acme.yaml", &text).unwrap()
     }
 
-    fn baseline_of(bp: &Blueprint) -> Vec<Scp> {
-        vec![Scp {
-            name: "lz-acme-baseline".to_owned(),
-            document: guardrails::baseline(bp),
-        }]
+    fn planned(bp: &Blueprint) -> Vec<Guardrail> {
+        guardrails::planned(bp, ORG, ACCOUNT)
+    }
+
+    /// A guardrail of the blueprint's own, on the root.
+    fn own(policy_type: OrgPolicyType, statements: Vec<Statement>) -> Guardrail {
+        Guardrail {
+            name: "own".to_owned(),
+            policy_type,
+            description: String::new(),
+            document: PolicyDocument::new(statements).into(),
+            targets: vec![Target::Root],
+            source: Source::User(0),
+        }
     }
 
     #[test]
-    fn the_baseline_locks_out_neither_lz_nor_break_glass_nor_keeper() {
+    fn every_guardrail_of_acme_locks_out_neither_lz_nor_break_glass_nor_keeper_nor_cloudtrail() {
         let mut bp = acme();
         bp.role_tiers.break_glass.enabled = Some(true);
-        let la = [
-            bp.audit_bucket_name(ACCOUNT),
-            bp.access_log_bucket_name(ACCOUNT),
-        ];
-        let log_archive = vec![Scp {
-            name: "lz-acme-log-archive".to_owned(),
-            document: guardrails::log_archive(&bp, &la),
-        }];
-        assert_eq!(analyze(&bp, &baseline_of(&bp), &log_archive), []);
+        bp.guardrails.regions = Some(Regions {
+            allowed: vec![bp.home_region.clone()],
+            environments: None,
+        });
+        let all = planned(&bp);
+        let names: Vec<&str> = all.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "lz-acme-baseline",
+                "lz-acme-log-archive",
+                "lz-acme-regions",
+                "lz-acme-data-perimeter",
+                "lz-acme-tags"
+            ]
+        );
+        assert_eq!(analyze(&bp, &all), []);
     }
 
     #[test]
     fn a_guardrail_without_the_access_role_exempt_is_a_named_lockout() {
         let bp = acme();
-        // The baseline's IAM statement, with the exemption of the access role removed.
-        let strict = PolicyDocument::new(vec![
-            Statement::deny()
-                .sid("NoIamChanges")
-                .actions(["iam:PutRolePolicy"])
-                .resources(["arn:aws:iam::*:role/landing-zone/*"]),
-        ]);
-        let root = vec![Scp {
-            name: "strict".to_owned(),
-            document: strict,
-        }];
-        let found = analyze(&bp, &root, &[]);
+        let mut all = planned(&bp);
+        all.push(own(
+            OrgPolicyType::ServiceControlPolicy,
+            vec![
+                Statement::deny()
+                    .sid("NoIamChanges")
+                    .actions(["iam:*"])
+                    .resources(["*"]),
+            ],
+        ));
+        let found = analyze(&bp, &all);
         let first = &found[0];
         assert_eq!(
             (
@@ -372,8 +588,9 @@ mod tests {
                 first.statement.as_str(),
                 first.action.as_str()
             ),
-            ("strict", "NoIamChanges", "iam:PutRolePolicy")
+            ("own", "NoIamChanges", "iam:CreateRole")
         );
+        assert_eq!(first.source, Source::User(0));
         assert_eq!(first.account, "security");
         assert!(
             first
@@ -383,40 +600,113 @@ mod tests {
     }
 
     #[test]
-    fn settler_cannot_edit_keeper_or_leave_the_organization_under_the_baseline() {
+    fn a_region_deny_without_the_home_region_locks_lz_out_of_its_buckets_and_keys() {
+        let mut bp = acme();
+        bp.guardrails.regions = Some(Regions {
+            allowed: vec!["us-west-2".to_owned()],
+            environments: None,
+        });
+        let found = analyze(&bp, &planned(&bp));
+        assert!(found.iter().all(|l| l.policy == "lz-acme-regions"));
+        assert!(found.iter().all(|l| l.source == Source::Regions));
+        let actions: Vec<&str> = found.iter().map(|l| l.action.as_str()).collect();
+        // IAM is global and exempt; what lz does in the home region is not.
+        assert!(actions.contains(&"s3:CreateBucket"), "{actions:?}");
+        assert!(!actions.iter().any(|a| a.starts_with("iam:")));
+        // Attached to another environment only, it spares the log-archive account.
+        bp.guardrails.regions.as_mut().unwrap().environments =
+            Some(crate::blueprint::Scope::Only(vec!["dev".to_owned()]));
+        let found = analyze(&bp, &planned(&bp));
+        assert!(found.iter().all(|l| l.account == "lumo-dev"), "{found:?}");
+    }
+
+    #[test]
+    fn a_perimeter_without_the_service_exemption_locks_cloudtrail_out_of_the_audit_bucket() {
         let bp = acme();
-        let judged: Vec<Judged> = baseline_of(&bp)[0]
-            .document
+        let mut all = planned(&bp);
+        all.push(own(
+            OrgPolicyType::ResourceControlPolicy,
+            vec![
+                Statement::deny()
+                    .sid("OnlyTheOrganization")
+                    .principal(Principal::Any(AnyPrincipal::Everyone))
+                    .actions(["s3:*"])
+                    .resources(["*"])
+                    .condition("StringNotEqualsIfExists", "aws:PrincipalOrgID", [ORG]),
+            ],
+        ));
+        let found = analyze(&bp, &all);
+        let denied: Vec<(&str, &str)> = found
             .iter()
-            .map(|statement| Judged {
-                policy: "lz-acme-baseline".to_owned(),
-                sid: statement.sid.as_deref().unwrap_or_default().to_owned(),
-                compiled: Arc::new(Compiled::new(&PolicyDocument::new(vec![statement.clone()]))),
-            })
+            .map(|l| (l.caller.as_str(), l.action.as_str()))
             .collect();
-        let levels = [judged.as_slice()];
-        let full = Arc::new(Compiled::new(&PolicyDocument::new(vec![
-            Statement::allow().actions(["*"]).resources(["*"]),
-        ])));
+        // lz's own S3 writes come from inside the organization and pass.
+        assert_eq!(
+            denied,
+            [
+                ("cloudtrail.amazonaws.com", "s3:GetBucketAcl"),
+                ("cloudtrail.amazonaws.com", "s3:PutObject")
+            ]
+        );
+        assert_eq!(found[0].account, "log-archive");
+    }
+
+    #[test]
+    fn settler_cannot_edit_keeper_nor_leave_and_a_member_root_user_does_nothing() {
+        let bp = acme();
+        let baseline = Compiled::new(&guardrails::baseline(&bp));
+        let scps = [vec![
+            Arc::new(Compiled::new(&PolicyDocument::new(vec![
+                Statement::allow().actions(["*"]).resources(["*"]),
+            ]))),
+            Arc::new(baseline),
+        ]];
+        let everything = scps[0][0].clone();
+        let allowed = |caller: &Caller, action: &str, resource: &str| {
+            let context = caller.context(Some(ORG));
+            let request = Request {
+                caller,
+                action,
+                resource: Some(resource),
+                resource_account: None,
+                context: &context,
+            };
+            let policies = Policies {
+                identity: std::slice::from_ref(&everything),
+                scps: &scps,
+                ..Policies::default()
+            };
+            evaluate(&request, &policies).allowed()
+        };
         let settler = Caller::role(
             ACCOUNT,
             format!("arn:aws:iam::{ACCOUNT}:role/landing-zone/lz-settler"),
         );
         let keeper_role = format!("arn:aws:iam::{ACCOUNT}:role/landing-zone/lz-keeper");
-        let sid = |action: &str, resource: &str| {
-            denied_by(&levels, &full, &settler, action, resource).map(|j| j.sid.as_str())
-        };
-        assert_eq!(
-            sid("iam:UpdateAssumeRolePolicy", &keeper_role),
-            Some("ProtectLandingZoneIam")
-        );
-        assert_eq!(
-            sid("organizations:LeaveOrganization", "*"),
-            Some("DenyLeavingTheOrganization")
-        );
+        assert!(!allowed(
+            &settler,
+            "iam:UpdateAssumeRolePolicy",
+            &keeper_role
+        ));
+        assert!(!allowed(&settler, "organizations:LeaveOrganization", "*"));
         // Settler still changes infrastructure, and roles outside the landing zone's path.
         let other = format!("arn:aws:iam::{ACCOUNT}:role/app/service");
-        assert_eq!(sid("iam:PutRolePolicy", &other), None);
-        assert_eq!(sid("ec2:RunInstances", "*"), None);
+        assert!(allowed(&settler, "iam:PutRolePolicy", &other));
+        assert!(allowed(&settler, "ec2:RunInstances", "*"));
+        // The access role still changes keeper.
+        let access = Caller::role(
+            ACCOUNT,
+            format!("arn:aws:iam::{ACCOUNT}:role/OrganizationAccountAccessRole"),
+        );
+        assert!(allowed(&access, "iam:UpdateAssumeRolePolicy", &keeper_role));
+        // A member account's root user: nothing but unlocking a bucket policy.
+        let root = Caller::root(ACCOUNT);
+        assert!(!allowed(&root, "ec2:RunInstances", "*"));
+        assert!(!allowed(&root, "iam:CreateAccessKey", "*"));
+        assert!(allowed(
+            &root,
+            "s3:DeleteBucketPolicy",
+            "arn:aws:s3:::locked"
+        ));
     }
 }

@@ -11,6 +11,7 @@
 //!
 //! The blueprint is returned only when nothing was reported.
 
+mod documents;
 mod guarantees;
 mod lockout;
 mod names;
@@ -134,6 +135,7 @@ impl Problem {
             // throws the pairing of quotes off (found by fuzzing).
             message: crate::yaml::shorten(&shorten_quotes(&self.message), usize::MAX),
             hint: self.hint,
+            file: None,
         }
     }
 }
@@ -166,6 +168,17 @@ pub struct Diagnostic {
     pub message: String,
     /// How to fix it, where that helps.
     pub hint: Option<String>,
+    /// The file the problem is in, when not the blueprint itself: a guardrail's policy file.
+    pub file: Option<Arc<IncludedFile>>,
+}
+
+/// A file the blueprint names and lz read, for diagnostics located in it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IncludedFile {
+    /// Its path, as lz opened it.
+    pub path: PathBuf,
+    /// Its text, for rendering snippets.
+    pub text: Arc<str>,
 }
 
 /// A blueprint that cannot be used, with every problem found in it.
@@ -186,7 +199,8 @@ impl fmt::Display for Invalid {
             if n > 0 {
                 writeln!(f)?;
             }
-            write!(f, "{}:{}: ", self.file.display(), d.pos)?;
+            let file = d.file.as_ref().map_or(&self.file, |f| &f.path);
+            write!(f, "{}:{}: ", file.display(), d.pos)?;
             if !d.path.is_empty() {
                 write!(f, "{}: ", d.path)?;
             }
@@ -204,14 +218,15 @@ impl std::error::Error for Invalid {}
 impl Invalid {
     /// The problems as `miette` diagnostics pointing into the source, for graphical reports.
     pub fn reports(&self) -> Vec<miette::Report> {
-        let source = miette::NamedSource::new(self.file.display().to_string(), self.source.clone());
         self.diagnostics
             .iter()
             .map(|d| {
-                let offset = d
-                    .pos
-                    .offset
-                    .unwrap_or_else(|| offset_of(&self.source, d.pos));
+                let (path, text) = match &d.file {
+                    Some(f) => (&f.path, &f.text),
+                    None => (&self.file, &self.source),
+                };
+                let source = miette::NamedSource::new(path.display().to_string(), text.clone());
+                let offset = d.pos.offset.unwrap_or_else(|| offset_of(text, d.pos));
                 let label = miette::LabeledSpan::at_offset(offset, d.message.clone());
                 let mut report = miette::MietteDiagnostic::new(if d.path.is_empty() {
                     d.message.clone()
@@ -222,7 +237,7 @@ impl Invalid {
                 if let Some(hint) = &d.hint {
                     report = report.with_help(hint.clone());
                 }
-                miette::Report::new(report).with_source_code(source.clone())
+                miette::Report::new(report).with_source_code(source)
             })
             .collect()
     }
@@ -286,10 +301,12 @@ impl Blueprint {
                     path: String::new(),
                     message: format!("YAML syntax error: {}", e.message),
                     hint: None,
+                    file: None,
                 }]));
             }
         };
-        let (blueprint, diagnostics) = check(value, &positions);
+        let base = file.as_ref().parent().unwrap_or(Path::new(""));
+        let (blueprint, diagnostics) = check(value, &positions, base);
         match blueprint {
             Some(blueprint) if diagnostics.is_empty() => Ok(blueprint),
             _ => Err(invalid(diagnostics)),
@@ -298,15 +315,27 @@ impl Blueprint {
 }
 
 /// Runs the structural and semantic checks; returns the blueprint if it could be built at all.
-fn check(mut value: Value, positions: &Positions) -> (Option<Blueprint>, Vec<Diagnostic>) {
+fn check(
+    mut value: Value,
+    positions: &Positions,
+    base: &Path,
+) -> (Option<Blueprint>, Vec<Diagnostic>) {
     let found = structure::check(&value);
     for pointer in &found.prune {
         remove(&mut value, pointer);
     }
     let mut problems = found.problems;
-    let blueprint = serde_json::from_value::<Blueprint>(value).ok();
-    if let Some(blueprint) = &blueprint {
+    let mut blueprint = serde_json::from_value::<Blueprint>(value).ok();
+    let mut in_files = Vec::new();
+    if let Some(blueprint) = &mut blueprint {
         problems.extend(rules::check(blueprint));
+        if problems.is_empty() {
+            let (more, diagnostics) = documents::load(blueprint, base);
+            problems.extend(more);
+            in_files = diagnostics;
+        }
+    }
+    if let Some(blueprint) = &blueprint {
         // Measuring and evaluating need a sound blueprint, and are worth running only on one.
         if problems.is_empty() {
             problems.extend(quotas::check(blueprint));
@@ -320,7 +349,10 @@ fn check(mut value: Value, positions: &Positions) -> (Option<Blueprint>, Vec<Dia
     }
     let mut diagnostics: Vec<Diagnostic> =
         problems.into_iter().map(|p| p.locate(positions)).collect();
-    diagnostics.sort_by(|a, b| (a.pos, &a.path, &a.message).cmp(&(b.pos, &b.path, &b.message)));
+    diagnostics.extend(in_files);
+    diagnostics.sort_by(|a, b| {
+        (&a.file, a.pos, &a.path, &a.message).cmp(&(&b.file, b.pos, &b.path, &b.message))
+    });
     diagnostics.dedup();
     if diagnostics.is_empty() && blueprint.is_none() {
         // Cannot happen while the schema and the types agree; say so rather than accept.
@@ -330,6 +362,7 @@ fn check(mut value: Value, positions: &Positions) -> (Option<Blueprint>, Vec<Dia
             message: "the blueprint passed the schema but could not be read; this is a bug in lz"
                 .to_owned(),
             hint: None,
+            file: None,
         });
     }
     (blueprint, diagnostics)

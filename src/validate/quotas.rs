@@ -7,10 +7,12 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
-use super::{FieldPath, Problem};
+use super::{FieldPath, Problem, lockout};
 use crate::blueprint::{Blueprint, TierName};
 use crate::desired::audit::AUDIT;
+use crate::desired::guardrails::{self, Source, Target};
 use crate::desired::{Address, Known, Spec, expand};
+use crate::kinds::organizations_policy::OrgPolicyType;
 use crate::policy::PolicyDocument;
 use crate::quotas::{Limits, QuotaName, Raise, policy_size};
 
@@ -50,7 +52,6 @@ pub(super) fn check(bp: &Blueprint) -> Vec<Problem> {
         .into_iter()
         .map(|(account, at)| (account, found.field(at)))
         .collect();
-    let guardrails = found.field(FieldPath::root().key("guardrails").key("baseline"));
     // Tags every resource carries.
     let everywhere = found.field(FieldPath::root().key("organization").key("tags"));
     let mut accounts = 1; // the management account
@@ -96,11 +97,6 @@ pub(super) fn check(bp: &Blueprint) -> Vec<Problem> {
                 let what = || format!("group `{}`", group.name);
                 found.note(at, QuotaName::GroupInlinePolicySize, what, inline);
             }
-            Spec::OrganizationsPolicy(policy) => {
-                let what = || format!("service control policy `{}`", policy.name);
-                let measured = size(&policy.document);
-                found.note(guardrails, QuotaName::ScpSize, what, measured);
-            }
             Spec::Account(account) => {
                 accounts += 1;
                 let what = || format!("account `{}`", account.name);
@@ -111,6 +107,7 @@ pub(super) fn check(bp: &Blueprint) -> Vec<Problem> {
             _ => {}
         }
     }
+    guardrails(bp, &mut found);
     let customers = found.field(FieldPath::root().key("customers"));
     found.note(
         customers,
@@ -147,6 +144,52 @@ pub(super) fn check(bp: &Blueprint) -> Vec<Problem> {
         );
     }
     out
+}
+
+/// Each guardrail's size, and the policies of each type attached to each target (AWS's own
+/// `FullAWSAccess` and `RCPFullAWSAccess` included, as AWS counts them).
+fn guardrails(bp: &Blueprint, found: &mut Found) {
+    // The longest organization id AWS makes: `o-` and 32 characters.
+    let org_id = format!("o-{}", "a".repeat(32));
+    let planned = guardrails::planned(bp, &org_id, ACCOUNT_ID);
+    let mut counts: std::collections::BTreeMap<(OrgPolicyType, &Target), (u64, Source)> =
+        std::collections::BTreeMap::new();
+    for g in &planned {
+        let at = found.field(lockout::field_of(bp, g.source));
+        let what = || format!("{} `{}`", g.policy_type.noun(), g.name);
+        let (size, per_target) = match g.policy_type {
+            OrgPolicyType::ServiceControlPolicy => {
+                (QuotaName::ScpSize, Some(QuotaName::ScpsPerTarget))
+            }
+            OrgPolicyType::ResourceControlPolicy => {
+                (QuotaName::RcpSize, Some(QuotaName::RcpsPerTarget))
+            }
+            OrgPolicyType::TagPolicy => (QuotaName::TagPolicySize, None),
+        };
+        found.note(at, size, what, g.document.to_json().len() as u64);
+        if per_target.is_some() {
+            for target in &g.targets {
+                let entry = counts
+                    .entry((g.policy_type, target))
+                    .or_insert((1, g.source));
+                entry.0 += 1;
+                entry.1 = g.source;
+            }
+        }
+    }
+    for ((policy_type, target), (count, source)) in counts {
+        let at = found.field(lockout::field_of(bp, source));
+        let name = match policy_type {
+            OrgPolicyType::ResourceControlPolicy => QuotaName::RcpsPerTarget,
+            _ => QuotaName::ScpsPerTarget,
+        };
+        let what = || match target {
+            Target::Root => "the organization's root".to_owned(),
+            Target::Unit(ou) => format!("unit `{ou}`"),
+            Target::Account(a) => format!("account `{a}`"),
+        };
+        found.note(at, name, what, count);
+    }
 }
 
 /// The raised values the blueprint declares, each one AWS grants.

@@ -19,6 +19,7 @@ pub(super) fn check(bp: &Blueprint) -> Vec<Problem> {
     accounts(bp, &mut out);
     tiers(bp, &mut out);
     audit_log(bp, &mut out);
+    guardrails(bp, &mut out);
     out
 }
 
@@ -453,6 +454,113 @@ fn audit_log(bp: &Blueprint, out: &mut Vec<Problem>) {
                     .hint("the audit buckets are named from this; S3 names are 3-63 lowercase letters, digits, `.` and `-`"),
             );
             break;
+        }
+    }
+}
+
+/// The region deny and the blueprint's own policies: names AWS accepts and no two alike,
+/// regions that exist, and targets the blueprint defines.
+fn guardrails(bp: &Blueprint, out: &mut Vec<Problem>) {
+    let at = root().key("guardrails");
+    if let Some(regions) = &bp.guardrails.regions {
+        let allowed = at.key("regions").key("allowed");
+        if regions.allowed.is_empty() {
+            out.push(
+                Problem::at_value(allowed.clone(), "no region is allowed").hint(format!(
+                    "list at least the home region, `{}`",
+                    bp.home_region
+                )),
+            );
+        }
+        for (i, region) in regions.allowed.iter().enumerate() {
+            if !names::is_region_name(region) {
+                out.push(Problem::at_value(
+                    allowed.index(i),
+                    format!("`{region}` is not an AWS region name"),
+                ));
+            }
+        }
+        if let Some(Scope::Only(envs)) = &regions.environments {
+            for (i, env) in envs.iter().enumerate() {
+                if !bp.environments.contains_key(env) {
+                    let at = at.key("regions").key("environments").index(i);
+                    out.push(undefined_environment(bp, env, at));
+                }
+            }
+        }
+    }
+    let accounts: Vec<String> = crate::desired::accounts(bp)
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    let mut seen: HashMap<(crate::blueprint::UserPolicyType, &str), usize> = HashMap::new();
+    let lz_names: Vec<String> = crate::desired::guardrails::own_names(bp)
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect();
+    for (i, p) in bp.guardrails.policies.iter().enumerate() {
+        let at = at.key("policies").index(i);
+        let valid_name = !p.name.is_empty()
+            && p.name.len() <= 128
+            && p.name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+        if !valid_name {
+            out.push(
+                Problem::at_value(
+                    at.key("name"),
+                    format!("`{}` is not a policy name AWS accepts", p.name),
+                )
+                .hint("1 to 128 letters, digits and `+=,.@_-`"),
+            );
+        } else if lz_names.contains(&p.name) {
+            out.push(Problem::at_value(
+                at.key("name"),
+                format!("`{}` is the name of one of lz's own guardrails", p.name),
+            ));
+        } else if let Some(first) = seen.get(&(p.policy_type, p.name.as_str())) {
+            out.push(Problem::at_value(
+                at.key("name"),
+                format!(
+                    "`{}` is also the name of guardrails.policies[{first}]",
+                    p.name
+                ),
+            ));
+        } else {
+            seen.insert((p.policy_type, p.name.as_str()), i);
+        }
+        if p.file.trim().is_empty() {
+            out.push(Problem::at_value(
+                at.key("file"),
+                "the policy file is empty",
+            ));
+        }
+        let attach = &p.attach;
+        if !attach.organization && attach.environments.is_empty() && attach.accounts.is_empty() {
+            out.push(
+                Problem::at_value(at.key("attach"), "the policy is attached nowhere")
+                    .hint("set `organization: true`, or list `environments` or `accounts`"),
+            );
+        }
+        for (j, env) in attach.environments.iter().enumerate() {
+            if !bp.environments.contains_key(env) {
+                out.push(undefined_environment(
+                    bp,
+                    env,
+                    at.key("attach").key("environments").index(j),
+                ));
+            }
+        }
+        for (j, account) in attach.accounts.iter().enumerate() {
+            if !accounts.contains(account) {
+                out.push(
+                    Problem::at_value(
+                        at.key("attach").key("accounts").index(j),
+                        format!("account `{account}` is not one the blueprint makes"),
+                    )
+                    .hint(suggest(account, &accounts)),
+                );
+            }
         }
     }
 }

@@ -879,3 +879,137 @@ fn a_value_spanning_line_breaks_is_quoted_on_one_line() {
         assert!(!d.message.contains(['\n', '\r']), "{d:?}");
     }
 }
+
+/// A directory of its own under the system's temporary directory, holding `files`; the
+/// blueprint `text` is parsed as if it were `bp.yaml` in it. Returns the problems, each
+/// prefixed with its file's name.
+fn problems_with_files(test: &str, text: &str, files: &[(&str, &str)]) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!("lz-validate-{}-{test}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, content) in files {
+        std::fs::write(dir.join(name), content).unwrap();
+    }
+    let result = Blueprint::parse(dir.join("bp.yaml"), text);
+    std::fs::remove_dir_all(&dir).unwrap();
+    match result {
+        Ok(bp) => {
+            assert!(bp.guardrails.policies.iter().all(|p| p.document.is_some()));
+            Vec::new()
+        }
+        Err(invalid) => invalid
+            .to_string()
+            .lines()
+            .filter(|l| !l.starts_with("  hint"))
+            .map(|l| l.replace(&format!("{}/", dir.display()), ""))
+            .collect(),
+    }
+}
+
+const OWN: &str = "\
+guardrails:
+  regions: { allowed: [eu-west-3, eu-central-1], environments: [prod] }
+  policies:
+    - name: no-gpu
+      type: service_control
+      file: no-gpu.json
+      attach: { environments: [dev], accounts: [lumo-prod] }
+";
+
+#[test]
+fn a_guardrail_file_is_read_relative_to_the_blueprint_and_attached() {
+    let text = format!("{BASE}{OWN}");
+    let file = r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoGpu","Effect":"Deny","Action":"ec2:RunInstances","Resource":"arn:aws:ec2:*:*:instance/*","Condition":{"StringLike":{"ec2:InstanceType":"p*"}}}]}"#;
+    assert_eq!(
+        problems_with_files("read", &text, &[("no-gpu.json", file)]),
+        Vec::<String>::new()
+    );
+    let dir = std::env::temp_dir().join(format!("lz-validate-{}-expand", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("no-gpu.json"), file).unwrap();
+    let bp = Blueprint::parse(dir.join("bp.yaml"), &text).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let desired = crate::desired::expand(&bp, &crate::desired::Known::default());
+    let spec = |address: &str| match desired
+        .get(&crate::desired::Address::org_policy(
+            crate::kinds::organizations_policy::OrgPolicyType::ServiceControlPolicy,
+            address,
+        ))
+        .map(|r| r.spec.as_ref())
+    {
+        Some(crate::desired::Spec::OrganizationsPolicy(p)) => p.clone(),
+        other => panic!("{address}: {other:?}"),
+    };
+    assert_eq!(
+        spec("no-gpu").targets,
+        [
+            "(known after apply: account.lumo-prod)",
+            "(known after apply: ou.Dev)"
+        ]
+    );
+    assert_eq!(
+        spec("lz-acme-regions").targets,
+        ["(known after apply: ou.Prod)"]
+    );
+}
+
+#[test]
+fn a_broken_guardrail_file_is_reported_in_it_at_its_line_and_column() {
+    let text = format!("{BASE}{OWN}");
+    let broken = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Effect\": \"Deny\" \"Action\": \"*\"}\n  ]\n}\n";
+    assert_eq!(
+        problems_with_files("syntax", &text, &[("no-gpu.json", broken)]),
+        ["no-gpu.json:4:23: not an IAM policy document: expected `,` or `}`"]
+    );
+    let principal = "{\"Statement\": [\n  {\"Effect\": \"Deny\", \"Action\": \"*\", \"Resource\": \"*\"},\n  {\"Effect\": \"Deny\", \"Principal\": \"*\", \"Action\": \"*\", \"Resource\": \"*\"}\n]}";
+    assert_eq!(
+        problems_with_files("principal", &text, &[("no-gpu.json", principal)]),
+        [
+            "no-gpu.json:3:3: Statement[1]: a service control policy's statement names no `Principal`"
+        ]
+    );
+    let missing = problems_with_files("missing", &text, &[]);
+    assert_eq!(missing.len(), 1);
+    assert!(
+        missing[0]
+            .starts_with("bp.yaml:23:13: guardrails.policies[0].file: cannot read `no-gpu.json`: "),
+        "{missing:?}"
+    );
+}
+
+#[test]
+fn a_guardrail_that_would_lock_lz_out_is_refused_where_it_is_named() {
+    let text = format!("{BASE}{OWN}");
+    let no_iam =
+        r#"{"Statement":[{"Sid":"NoIam","Effect":"Deny","Action":"iam:*","Resource":"*"}]}"#;
+    let found = problems_with_files("lockout", &text, &[("no-gpu.json", no_iam)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("bp.yaml:23:13: guardrails.policies[0].file: guardrail `no-gpu` (statement `NoIam`) would deny arn:aws:iam::111111111111:role/OrganizationAccountAccessRole `iam:CreateRole` on `arn:aws:iam::111111111111:role/landing-zone/lz-watcher` in account `lumo-dev`, which the landing zone needs, and 69 more requests"),
+        "{}",
+        found[0]
+    );
+    // A region deny that leaves out the home region, on the units lz writes in.
+    let text = format!("{BASE}guardrails: {{ regions: {{ allowed: [us-east-1] }} }}\n");
+    let found = problems(&text);
+    assert!(
+        found[0].starts_with("18:35: guardrails.regions.allowed: guardrail `lz-acme-regions` (statement `DenyRegionsNotAllowed`) would deny arn:aws:iam::111111111111:role/OrganizationAccountAccessRole `s3:CreateBucket` on `arn:aws:s3:::acme-audit-111111111111` in account `log-archive`"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn guardrail_targets_and_names_must_exist() {
+    let text = format!(
+        "{BASE}guardrails:\n  regions: {{ allowed: [mars-1], environments: [qa] }}\n  policies:\n    - {{ name: lz-acme-baseline, type: service_control, file: a.json, attach: {{}} }}\n    - {{ name: x, type: resource_control, file: b.json, attach: {{ accounts: [lumo-qa] }} }}\n"
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "19:24: guardrails.regions.allowed[0]: `mars-1` is not an AWS region name",
+            "19:48: guardrails.regions.environments[0]: environment `qa` is not defined (hint: expected one of: `dev`, `prod`)",
+            "21:15: guardrails.policies[0].name: `lz-acme-baseline` is the name of one of lz's own guardrails",
+            "21:78: guardrails.policies[0].attach: the policy is attached nowhere (hint: set `organization: true`, or list `environments` or `accounts`)",
+            "22:77: guardrails.policies[1].attach.accounts[0]: account `lumo-qa` is not one the blueprint makes (hint: expected one of: `security`, `log-archive`, `lumo-dev`, `lumo-prod`)",
+        ]
+    );
+}

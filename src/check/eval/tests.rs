@@ -28,6 +28,7 @@ struct Case<'a> {
     identity: Vec<Arc<Compiled>>,
     boundary: Option<Arc<Compiled>>,
     scps: Vec<Vec<Arc<Compiled>>>,
+    rcps: Vec<Vec<Arc<Compiled>>>,
     resource: Option<(Arc<Compiled>, ResourcePolicyKind)>,
     resource_account: Option<&'a str>,
     context: Context,
@@ -40,6 +41,7 @@ impl<'a> Case<'a> {
             identity: policies.iter().map(|p| doc(p)).collect(),
             boundary: None,
             scps: Vec::new(),
+            rcps: Vec::new(),
             resource: None,
             resource_account: None,
             context: Context::new(),
@@ -59,6 +61,7 @@ impl<'a> Case<'a> {
                 identity: &self.identity,
                 boundary: self.boundary.as_deref(),
                 scps: &self.scps,
+                rcps: &self.rcps,
                 resource: self.resource.as_ref().map(|(p, k)| (p.as_ref(), *k)),
             },
         )
@@ -587,6 +590,47 @@ fn every_level_of_service_control_policies_must_allow() {
     case.scps = vec![vec![doc(&allow("*", "*"))], vec![doc(&allow("s3:*", "*"))]];
     assert_eq!(case.decide("s3:GetObject", Some("*")), Allow);
     assert_eq!(case.decide("ec2:RunInstances", Some("*")), ImplicitDeny);
+}
+
+/// Resource control policies (Organizations User Guide, "Resource control policies"): each
+/// level must grant (`RCPFullAWSAccess`), a `Deny` binds whoever it names, AWS services
+/// included, which SCPs never bind.
+#[test]
+fn resource_control_policies_bind_services_and_service_control_policies_do_not() {
+    let full = r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}}"#;
+    let outsiders = r#"{"Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*",
+        "Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"o-1"},"BoolIfExists":{"aws:PrincipalIsAWSService":"false"}}}}"#;
+    let mut case = Case::identity(&[&allow("*", "*")]);
+    case.resource = Some((
+        doc(r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}}"#),
+        ResourcePolicyKind::Optional,
+    ));
+    case.resource_account = Some(OTHER);
+    let bucket = Some("arn:aws:s3:::b");
+    case.rcps = vec![vec![doc(full), doc(outsiders)]];
+    case.context = case.caller.context(Some("o-1"));
+    assert_eq!(case.decide("s3:GetObject", bucket), Allow);
+    case.context = case.caller.context(Some("o-2"));
+    assert_eq!(case.decide("s3:GetObject", bucket), ExplicitDeny);
+    // A level without RCPFullAWSAccess grants nothing.
+    case.rcps = vec![vec![doc(full)], vec![doc(outsiders)]];
+    case.context = case.caller.context(Some("o-1"));
+    assert_eq!(case.decide("s3:GetObject", bucket), ImplicitDeny);
+    // A service: exempt by its condition from this RCP, denied by one without; never by an SCP.
+    case.caller = Caller::service("cloudtrail.amazonaws.com");
+    case.context = case.caller.context(None);
+    case.rcps = vec![vec![doc(full), doc(outsiders)]];
+    assert_eq!(case.decide("s3:PutObject", bucket), Allow);
+    case.rcps = vec![vec![
+        doc(full),
+        doc(r#"{"Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}}"#),
+    ]];
+    assert_eq!(case.decide("s3:PutObject", bucket), ExplicitDeny);
+    case.rcps = Vec::new();
+    case.scps = vec![vec![doc(
+        r#"{"Statement":{"Effect":"Deny","Action":"*","Resource":"*"}}"#,
+    )]];
+    assert_eq!(case.decide("s3:PutObject", bucket), Allow);
 }
 
 #[test]
