@@ -1,17 +1,18 @@
-//! The baseline service control policies on moto (which evaluates none: what they deny is
-//! proven by the evaluator, in `validate::lockout`): made, attached where they belong, their
-//! drift repaired, and attachments lz did not ask for left alone.
+//! The guardrails on moto (which evaluates none: what they deny is proven by the evaluator, in
+//! `validate::lockout`): service control, resource control and tag policies made, their types
+//! enabled, attached where they belong, their drift repaired, and attachments lz did not ask
+//! for left alone.
 
 use aws_sdk_organizations::types::PolicyType;
 
 use crate::support::{SMALL, Zone, changed, pairs};
 
-/// The id of the service control policy named `name`.
-async fn policy_id(zone: &Zone, name: &str) -> String {
+/// The id of the policy of type `policy_type` named `name`.
+async fn policy_id(zone: &Zone, policy_type: PolicyType, name: &str) -> String {
     let listed = zone
         .organizations()
         .list_policies()
-        .filter(PolicyType::ServiceControlPolicy)
+        .filter(policy_type)
         .send()
         .await
         .unwrap();
@@ -68,8 +69,55 @@ async fn guardrails_are_attached_where_they_belong_and_their_drift_is_repaired()
     let org = zone.organizations();
     let root = zone.root_id().await;
     let log_archive = zone.account_id("log-archive").await;
-    let baseline = policy_id(&zone, "lz-test-baseline").await;
-    let audit = policy_id(&zone, "lz-test-log-archive").await;
+    let scp = PolicyType::ServiceControlPolicy;
+    let baseline = policy_id(&zone, scp.clone(), "lz-test-baseline").await;
+    let audit = policy_id(&zone, scp, "lz-test-log-archive").await;
+    let perimeter = policy_id(
+        &zone,
+        PolicyType::ResourceControlPolicy,
+        "lz-test-data-perimeter",
+    )
+    .await;
+    let tags = policy_id(&zone, PolicyType::TagPolicy, "lz-test-tags").await;
+    let roots = org.list_roots().send().await.unwrap();
+    let mut enabled: Vec<&str> = roots.roots()[0]
+        .policy_types()
+        .iter()
+        .filter_map(|t| t.r#type().map(|t| t.as_str()))
+        .collect();
+    enabled.sort();
+    assert_eq!(
+        enabled,
+        [
+            "RESOURCE_CONTROL_POLICY",
+            "SERVICE_CONTROL_POLICY",
+            "TAG_POLICY"
+        ]
+    );
+    for id in [&perimeter, &tags] {
+        assert_eq!(targets(&zone, id).await, std::slice::from_ref(&root));
+    }
+    let perimeter_document = content(&zone, &perimeter).await;
+    assert_eq!(
+        sids(&perimeter_document),
+        [
+            "EnforceOrganizationIdentities",
+            "EnforceConfusedDeputyProtection",
+            "EnforceSecureTransport"
+        ]
+    );
+    let organization = org.describe_organization().send().await.unwrap();
+    let org_id = organization.organization().unwrap().id().unwrap();
+    assert_eq!(
+        perimeter_document["Statement"][0]["Condition"]["StringNotEqualsIfExists"]["aws:PrincipalOrgID"],
+        org_id,
+        "the perimeter names the organization itself"
+    );
+    let tag_document = content(&zone, &tags).await;
+    assert!(
+        tag_document["tags"]["lz:environment"]["tag_value"]["@@assign"].is_array(),
+        "{tag_document}"
+    );
     assert_eq!(targets(&zone, &baseline).await, std::slice::from_ref(&root));
     assert_eq!(
         targets(&zone, &audit).await,
@@ -77,7 +125,11 @@ async fn guardrails_are_attached_where_they_belong_and_their_drift_is_repaired()
     );
     assert_eq!(
         sids(&content(&zone, &baseline).await),
-        ["DenyLeavingTheOrganization", "ProtectLandingZoneIam"]
+        [
+            "DenyLeavingTheOrganization",
+            "DenyMemberRootUsers",
+            "ProtectLandingZoneIam"
+        ]
     );
     let audit_document = content(&zone, &audit).await;
     assert_eq!(
@@ -91,7 +143,7 @@ async fn guardrails_are_attached_where_they_belong_and_their_drift_is_repaired()
     );
 
     // Out of band: the baseline detached from the root and attached to a unit instead; the
-    // log-archive policy emptied.
+    // log-archive policy emptied; the perimeter's condition on the organization removed.
     org.detach_policy()
         .policy_id(&baseline)
         .target_id(&root)
@@ -111,10 +163,17 @@ async fn guardrails_are_attached_where_they_belong_and_their_drift_is_repaired()
         .send()
         .await
         .unwrap();
+    org.update_policy()
+        .policy_id(&perimeter)
+        .content(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#)
+        .send()
+        .await
+        .unwrap();
     let plan = zone.plan().await;
     assert_eq!(
         changed(&plan),
         pairs(&[
+            ("rcp.lz-test-data-perimeter", "document"),
             ("scp.lz-test-baseline", "targets"),
             ("scp.lz-test-log-archive", "document"),
         ])
@@ -128,6 +187,7 @@ async fn guardrails_are_attached_where_they_belong_and_their_drift_is_repaired()
         "re-attached to the root; the unit's attachment is someone else's and stays"
     );
     assert_eq!(content(&zone, &audit).await, audit_document);
+    assert_eq!(content(&zone, &perimeter).await, perimeter_document);
     zone.log.reset();
     let report = zone.apply().await;
     assert!(report.applied.is_empty());

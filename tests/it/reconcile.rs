@@ -54,10 +54,15 @@ async fn adding_a_customer_creates_exactly_its_accounts() {
         .map(|c| c.address.as_str())
         .collect();
     assert_eq!(accounts, ["account.nova-prod"]);
-    assert!(
-        plan.changes()
-            .all(|c| c.action == Action::Create || c.kind == landing_zone::desired::Kind::IamGroup),
-        "only creations, and the groups gain the new account's role"
+    let updated: Vec<&str> = plan
+        .changes()
+        .filter(|c| c.action != Action::Create && c.kind != landing_zone::desired::Kind::IamGroup)
+        .map(|c| c.address.as_str())
+        .collect();
+    assert_eq!(
+        updated,
+        ["tag_policy.lz-test-tags"],
+        "only creations; the groups gain the new account's role, the tag policy its customer"
     );
     zone.apply().await;
     assert_eq!(zone.account_ids("nova-prod").await.len(), 1);
