@@ -90,6 +90,10 @@ pub struct Guardrails {
     /// group by customer and environment.
     #[serde(default = "yes")]
     pub tag_policy: bool,
+    /// S3 Block Public Access at the account level in every member account: the four settings
+    /// on, for every bucket present and future (CIS AWS Foundations 2.1.4).
+    #[serde(default = "yes")]
+    pub block_public_access: bool,
     /// The regions principals of member accounts may use; requests to other regions are
     /// denied, save those of global services. Absent: every region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -109,6 +113,7 @@ impl Default for Guardrails {
             baseline: true,
             data_perimeter: true,
             tag_policy: true,
+            block_public_access: true,
             regions: None,
             policies: Vec::new(),
         }
@@ -140,8 +145,10 @@ pub struct UserGuardrail {
     pub file: String,
     /// Where it is attached.
     pub attach: Attach,
-    /// The document read from `file`, set by loading the blueprint.
-    #[serde(skip)]
+    /// The document read from `file`, set by loading the blueprint. Not written in a blueprint
+    /// (the schema has no such field); kept in a saved plan's copy of the blueprint, so that
+    /// applying the plan uses the document that was reviewed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(skip)]
     pub document: Option<crate::policy::PolicyDocument>,
 }

@@ -23,10 +23,10 @@ pub(crate) use budget::is_budget_spent;
 pub use requests::{RequestLog, is_write};
 
 /// A client of SDK crate `$krate` from `$config`, with lz's interceptors (`$log`, `$budget`);
-/// `$more` adjusts the builder further.
+/// `$more` adjusts the builder further, given the configuration.
 macro_rules! client {
     ($log:expr, $budget:expr, $krate:ident, $config:expr) => {
-        client!($log, $budget, $krate, $config, |builder| builder)
+        client!($log, $budget, $krate, $config, |builder, _| builder)
     };
     ($log:expr, $budget:expr, $krate:ident, $config:expr, $more:expr) => {{
         let mut builder = $krate::config::Builder::from($config);
@@ -36,8 +36,8 @@ macro_rules! client {
         if let Some(budget) = $budget {
             builder = builder.interceptor(budget.clone());
         }
-        let more: fn($krate::config::Builder) -> $krate::config::Builder = $more;
-        $krate::Client::from_conf(more(builder).build())
+        let more: fn($krate::config::Builder, &SdkConfig) -> $krate::config::Builder = $more;
+        $krate::Client::from_conf(more(builder, $config).build())
     }};
 }
 
@@ -66,6 +66,8 @@ pub(crate) struct Member {
     pub iam: aws_sdk_iam::Client,
     pub kms: aws_sdk_kms::Client,
     pub s3: aws_sdk_s3::Client,
+    /// S3 Control: the account-level Block Public Access.
+    pub s3control: aws_sdk_s3control::Client,
 }
 
 /// The access role could not be assumed in a member account.
@@ -142,11 +144,25 @@ impl Aws {
             s3: if config.endpoint_url().is_some() {
                 // With a custom endpoint (an emulator), bucket names go in the path, not the
                 // host name, which a local endpoint cannot resolve.
-                client!(&self.log, &self.budget, aws_sdk_s3, config, |b| b
+                client!(&self.log, &self.budget, aws_sdk_s3, config, |b, _| b
                     .force_path_style(true))
             } else {
                 client!(&self.log, &self.budget, aws_sdk_s3, config)
             },
+            s3control: client!(
+                &self.log,
+                &self.budget,
+                aws_sdk_s3control,
+                config,
+                |b, c| {
+                    match c.endpoint_url() {
+                        // S3 Control puts the account id in the host name, which a local endpoint
+                        // cannot resolve; a custom endpoint is used as given.
+                        Some(url) => b.endpoint_resolver(AsGiven(url.to_owned())),
+                        None => b,
+                    }
+                }
+            ),
         }
     }
 
@@ -206,6 +222,23 @@ impl Aws {
     /// The configuration the clients were built from.
     pub fn config(&self) -> &SdkConfig {
         &self.config
+    }
+}
+
+/// An S3 Control endpoint resolver that answers the configured endpoint, unchanged.
+#[derive(Debug)]
+struct AsGiven(String);
+
+impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for AsGiven {
+    fn resolve_endpoint<'a>(
+        &'a self,
+        _params: &'a aws_sdk_s3control::config::endpoint::Params,
+    ) -> aws_sdk_s3control::config::endpoint::EndpointFuture<'a> {
+        aws_sdk_s3control::config::endpoint::EndpointFuture::ready(Ok(
+            aws_sdk_s3control::config::endpoint::Endpoint::builder()
+                .url(self.0.clone())
+                .build(),
+        ))
     }
 }
 

@@ -16,7 +16,8 @@
 //!   services acting for someone outside it; S3 only over TLS.
 //! - `lz-<blueprint>-tags` (tag policy, root): the tag keys lz puts on accounts, with their
 //!   allowed values.
-//! - the blueprint's own policies, from their files.
+//! - the blueprint's own policies, from their files;
+//! - S3 Block Public Access at the level of every member account.
 //!
 //! SCPs and RCPs bind nothing in the management account; SCPs bind no AWS service principal.
 
@@ -25,6 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{Address, Expansion, Spec};
 use crate::blueprint::{Blueprint, Scope, TierName, UserPolicyType};
 use crate::kinds::organizations_policy::{Content, OrgPolicySpec, OrgPolicyType};
+use crate::kinds::s3_account_public_access_block::PublicAccessBlockSpec;
 use crate::policy::{PolicyDocument, Principal, Statement};
 
 /// IAM writes that change a role, policy or group, or what it grants.
@@ -516,6 +518,16 @@ fn units(bp: &Blueprint, envs: &[String]) -> Vec<Target> {
 
 pub(super) fn expand(x: &mut Expansion<'_>) {
     let bp = x.bp;
+    if bp.guardrails.block_public_access {
+        for account in super::accounts(bp) {
+            x.push(
+                Address::public_access_block(&account.name),
+                Some(&account.name),
+                Spec::S3AccountPublicAccessBlock(PublicAccessBlockSpec::ALL_ON),
+                vec![Address::account(&account.name)],
+            );
+        }
+    }
     let org_id = x.ids.organization();
     let la_id = x.ids.account(&bp.accounts.log_archive.name);
     x.ids.take_unknown();

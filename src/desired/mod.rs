@@ -77,6 +77,10 @@ impl Address {
     ) -> Address {
         Address(format!("{}.{name}", policy_type.prefix()))
     }
+    /// An account's S3 Block Public Access.
+    pub fn public_access_block(account: &str) -> Address {
+        Address(format!("public_access_block.{account}"))
+    }
     /// A CloudTrail trail.
     pub fn trail(name: &str) -> Address {
         Address(format!("trail.{name}"))

@@ -24,6 +24,7 @@ use crate::actual::{Actual, UnmanagedAccount};
 use crate::aws::{Aws, CallError};
 use crate::blueprint::Blueprint;
 use crate::desired::Tags;
+use crate::kinds::s3_account_public_access_block::PublicAccessBlockSpec;
 use crate::kinds::{self, Raws};
 
 use crate::check::AccountIam;
@@ -43,6 +44,8 @@ pub(crate) struct Read<'a> {
     pub accounts: BTreeMap<String, AccountRead>,
     /// The audit key and buckets, when the log-archive account could be read.
     pub log_archive: Option<LogArchiveRead>,
+    /// Each member account's S3 Block Public Access (`None`: it has none), with its id.
+    pub public_access_blocks: BTreeMap<String, (String, Option<PublicAccessBlockSpec>)>,
 }
 
 impl<'a> Read<'a> {
@@ -53,6 +56,7 @@ impl<'a> Read<'a> {
             organization,
             accounts: BTreeMap::new(),
             log_archive: None,
+            public_access_blocks: BTreeMap::new(),
         }
     }
 }
@@ -101,6 +105,7 @@ struct AccountReading {
     iam: AccountRead,
     principals: AccountIam,
     audit: Option<LogArchiveRead>,
+    public_access_block: Option<PublicAccessBlockSpec>,
 }
 
 /// Reads the live organization and names what it finds with `blueprint`'s addresses: the
@@ -145,6 +150,11 @@ pub(crate) async fn discover_again(
                 Ok(read) => read,
                 Err(e) => return (name, Err(chain(&e))),
             };
+            let public_access_block =
+                match kinds::s3_account_public_access_block::read(&member, id).await {
+                    Ok(found) => found,
+                    Err(e) => return (name, Err(chain(&e))),
+                };
             let audit = if name == log_archive {
                 match audit::read_log_archive(&member, blueprint, id).await {
                     Ok(audit) => Some(audit),
@@ -158,6 +168,7 @@ pub(crate) async fn discover_again(
                 iam,
                 principals,
                 audit,
+                public_access_block,
             };
             (name, Ok(reading))
         })
@@ -181,6 +192,10 @@ pub(crate) async fn discover_again(
     for name in members.keys() {
         if let Some(reading) = kept.0.get(name) {
             read.accounts.insert(name.clone(), reading.iam.clone());
+            read.public_access_blocks.insert(
+                name.clone(),
+                (reading.id.clone(), reading.public_access_block),
+            );
             principals.insert(name.clone(), reading.principals.clone());
             if reading.audit.is_some() {
                 read.log_archive = reading.audit.clone();

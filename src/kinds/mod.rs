@@ -345,8 +345,11 @@ kinds! {
     S3Bucket(s3_bucket::BucketSpec),
     /// A CloudTrail trail.
     CloudtrailTrail(cloudtrail_trail::TrailSpec),
-    /// An Organizations policy (a service control policy) and where it is attached.
+    /// An Organizations policy (service control, resource control or tag policy) and where
+    /// it is attached.
     OrganizationsPolicy(organizations_policy::OrgPolicySpec),
+    /// A member account's S3 Block Public Access.
+    S3AccountPublicAccessBlock(s3_account_public_access_block::PublicAccessBlockSpec),
 }
 
 #[cfg(test)]

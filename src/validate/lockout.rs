@@ -43,6 +43,8 @@ enum Object {
     Buckets,
     /// The audit key (in the log-archive account).
     Key,
+    /// The account itself (its S3 Block Public Access).
+    Account,
 }
 
 /// Every write lz sends into member accounts, as IAM actions: `crate::kinds`' IAM, KMS and S3
@@ -83,6 +85,7 @@ const LZ_WRITES: &[(&str, Object)] = &[
     ("s3:PutBucketPublicAccessBlock", Object::Buckets),
     ("s3:PutBucketOwnershipControls", Object::Buckets),
     ("s3:DeleteBucketPolicy", Object::Buckets),
+    ("s3:PutAccountPublicAccessBlock", Object::Account),
 ];
 
 /// What keeper does under its own path, in the accounts where it applies.
@@ -421,6 +424,7 @@ fn needs(bp: &Blueprint, role: Role) -> Vec<Need> {
                 }
                 Object::Buckets if role == Role::LogArchive => buckets.clone(),
                 Object::Key if role == Role::LogArchive => vec![key.clone()],
+                Object::Account => vec!["*".to_owned()],
                 Object::Group | Object::Buckets | Object::Key => Vec::new(),
             };
             out.extend(resources.into_iter().map(|resource| Need {

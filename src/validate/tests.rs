@@ -928,6 +928,18 @@ fn a_guardrail_file_is_read_relative_to_the_blueprint_and_attached() {
     std::fs::write(dir.join("no-gpu.json"), file).unwrap();
     let bp = Blueprint::parse(dir.join("bp.yaml"), &text).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
+    // A saved plan's copy of the blueprint keeps the document that was reviewed.
+    let saved: Blueprint = serde_json::from_str(&serde_json::to_string(&bp).unwrap()).unwrap();
+    assert_eq!(saved, bp);
+    assert!(saved.guardrails.policies[0].document.is_some());
+    // A blueprint cannot set the document itself.
+    let inline = text.replace("file: no-gpu.json", "file: no-gpu.json\n      document: {}");
+    assert_eq!(
+        problems(&inline),
+        [
+            "24:7: guardrails.policies[0].document: unknown field `document` (hint: expected one of: `name`, `type`, `file`, `attach`)"
+        ]
+    );
     let desired = crate::desired::expand(&bp, &crate::desired::Known::default());
     let spec = |address: &str| match desired
         .get(&crate::desired::Address::org_policy(

@@ -108,7 +108,7 @@ fn plan_against_an_empty_organization() {
         .expect("the trail");
     assert!(org < ou && ou < account && account < role && role < trail);
     assert!(
-        stdout.contains("Plan: 46 to create, 0 to update, 0 to delete.\nCheck: "),
+        stdout.contains("Plan: 53 to create, 0 to update, 0 to delete.\nCheck: "),
         "{stdout}"
     );
     assert!(stdout.ends_with(", 0 fail.\n"), "{stdout}");
@@ -135,9 +135,9 @@ fn the_json_plan_is_the_same_plan() {
     let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&saved).unwrap()).unwrap();
     assert_eq!(printed, file);
     assert_eq!(printed["format_version"], "1.0");
-    assert_eq!(printed["summary"]["create"], 46);
+    assert_eq!(printed["summary"]["create"], 53);
     let changes = printed["resource_changes"].as_array().unwrap();
-    assert_eq!(changes.len(), 46);
+    assert_eq!(changes.len(), 53);
     assert!(changes.iter().all(|c| c["action"] == "create"));
     assert_eq!(changes[0]["address"], "organization");
 }

@@ -193,3 +193,94 @@ async fn guardrails_are_attached_where_they_belong_and_their_drift_is_repaired()
     assert!(report.applied.is_empty());
     assert_eq!(zone.log.writes().len(), 0, "{:?}", zone.log.writes());
 }
+
+/// The four settings of the account named `name`, or `None` when it has none.
+async fn public_access_block(zone: &Zone, name: &str) -> Option<[bool; 4]> {
+    let (s3control, id) = zone.s3control_in(name).await;
+    match s3control
+        .get_public_access_block()
+        .account_id(&id)
+        .send()
+        .await
+    {
+        Ok(out) => out.public_access_block_configuration().map(|c| {
+            [
+                c.block_public_acls().unwrap_or(false),
+                c.ignore_public_acls().unwrap_or(false),
+                c.block_public_policy().unwrap_or(false),
+                c.restrict_public_buckets().unwrap_or(false),
+            ]
+        }),
+        Err(e) => {
+            let code = aws_sdk_s3control::error::ProvideErrorMetadata::code(&e);
+            assert_eq!(code, Some("NoSuchPublicAccessBlockConfiguration"), "{e:?}");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_member_account_blocks_public_access_and_its_drift_is_repaired() {
+    let zone = Zone::new(SMALL).await;
+    let accounts = ["security", "log-archive", "lumo-dev", "lumo-prod"];
+    zone.apply().await;
+    for name in accounts {
+        assert_eq!(
+            public_access_block(&zone, name).await,
+            Some([true; 4]),
+            "{name}"
+        );
+    }
+    // Out of band: one setting turned off in one account, the whole block removed in another.
+    let (s3control, id) = zone.s3control_in("lumo-dev").await;
+    s3control
+        .put_public_access_block()
+        .account_id(&id)
+        .public_access_block_configuration(
+            aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(false)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (s3control, id) = zone.s3control_in("lumo-prod").await;
+    s3control
+        .delete_public_access_block()
+        .account_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public_access_block(&zone, "lumo-prod").await, None);
+    let plan = zone.plan().await;
+    assert_eq!(
+        changed(&plan),
+        pairs(&[("public_access_block.lumo-dev", "block_public_policy")]),
+        "the setting turned off is an update"
+    );
+    let created: Vec<&str> = plan
+        .changes()
+        .filter(|c| c.action == landing_zone::plan::Action::Create)
+        .map(|c| c.address.as_str())
+        .collect();
+    assert_eq!(
+        created,
+        ["public_access_block.lumo-prod"],
+        "the removed one is made again"
+    );
+    zone.apply().await;
+    for name in accounts {
+        assert_eq!(
+            public_access_block(&zone, name).await,
+            Some([true; 4]),
+            "{name}"
+        );
+    }
+    zone.log.reset();
+    let report = zone.apply().await;
+    assert!(report.applied.is_empty());
+    assert_eq!(zone.log.writes().len(), 0, "{:?}", zone.log.writes());
+}

@@ -246,6 +246,13 @@ fn operation(request: &HttpRequest) -> Option<String> {
     if request.method() != "PUT" {
         return None;
     }
+    // S3 Control's REST: the setting is in the path.
+    if request
+        .uri()
+        .contains("/v20180820/configuration/publicAccessBlock")
+    {
+        return Some("S3 Control.PutPublicAccessBlock".to_owned());
+    }
     let query = request.uri().split_once('?').map(|(_, q)| q).unwrap_or("");
     let setting = query.split('&').next().unwrap_or("").split('=').next()?;
     let operation = match setting {

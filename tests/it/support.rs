@@ -298,6 +298,17 @@ impl Zone {
         found.unwrap_or_else(|| panic!("no unit {name}")).0
     }
 
+    /// S3 Control acting in the account named `name`, with its id. The endpoint is the
+    /// server's own: S3 Control would put the account id in the host name.
+    pub async fn s3control_in(&self, name: &str) -> (aws_sdk_s3control::Client, String) {
+        let id = self.account_id(name).await;
+        let config = self.config_in(&id).await;
+        let conf = aws_sdk_s3control::config::Builder::from(&config)
+            .endpoint_resolver(ServerEndpoint(self.moto.endpoint()))
+            .build();
+        (aws_sdk_s3control::Client::from_conf(conf), id)
+    }
+
     /// IAM acting in the account named `name`.
     pub async fn iam_in(&self, name: &str) -> aws_sdk_iam::Client {
         let id = self.account_id(name).await;
@@ -340,4 +351,21 @@ pub fn pairs(list: &[(&str, &str)]) -> std::collections::BTreeSet<(String, Strin
     list.iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect()
+}
+
+/// An S3 Control endpoint resolver answering the test server's address.
+#[derive(Debug)]
+struct ServerEndpoint(String);
+
+impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for ServerEndpoint {
+    fn resolve_endpoint<'a>(
+        &'a self,
+        _params: &'a aws_sdk_s3control::config::endpoint::Params,
+    ) -> aws_sdk_s3control::config::endpoint::EndpointFuture<'a> {
+        aws_sdk_s3control::config::endpoint::EndpointFuture::ready(Ok(
+            aws_sdk_s3control::config::endpoint::Endpoint::builder()
+                .url(self.0.clone())
+                .build(),
+        ))
+    }
 }
