@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::check::AccountIam;
 use crate::desired::{Address, Desired, Known, Spec};
+use crate::kinds::organizations_policy::ForeignPolicy;
 
 /// One resource found in AWS.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -62,6 +63,10 @@ pub struct Actual {
     /// and others': what `lz check` evaluates.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub iam: BTreeMap<String, AccountIam>,
+    /// The organization's service and resource control policies that lz does not own, with
+    /// where they are attached.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign_policies: Vec<ForeignPolicy>,
 }
 
 impl Actual {

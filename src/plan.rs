@@ -438,6 +438,7 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Plan {
                 .to_owned(),
         });
     }
+    notes.extend(foreign_policies(actual));
     let mut summary = Summary::default();
     for change in &changes {
         match change.action {
@@ -461,6 +462,56 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Plan {
         configuration: None,
         digest: None,
     }
+}
+
+/// A note for each SCP or RCP of someone else's attached where lz's accounts are: lz leaves it,
+/// and the lockout analysis evaluates it.
+fn foreign_policies(actual: &Actual) -> Vec<Note> {
+    let known = actual.known();
+    let name_of = |id: &str| -> Option<String> {
+        if actual.root_id.as_deref() == Some(id) {
+            return Some("the root".to_owned());
+        }
+        let unit = known.ou_ids.iter().find(|(_, v)| *v == id);
+        let account = known.account_ids.iter().find(|(_, v)| *v == id);
+        unit.map(|(name, _)| format!("unit `{name}`"))
+            .or_else(|| account.map(|(name, _)| format!("account `{name}`")))
+    };
+    actual
+        .foreign_policies
+        .iter()
+        .filter_map(|p| {
+            let mut places: Vec<String> = p.targets.iter().filter_map(|t| name_of(t)).collect();
+            if places.is_empty() {
+                return None;
+            }
+            places.sort();
+            let readable = if p.document.is_some() {
+                "lz leaves it and evaluates it in the lockout analysis"
+            } else {
+                "lz leaves it; its document could not be read, so the lockout analysis cannot evaluate it"
+            };
+            Some(Note {
+                address: Address::org_policy(p.policy_type, &p.name).to_string(),
+                message: format!(
+                    "{} not lz's, attached to {}; {readable}",
+                    p.policy_type.noun(),
+                    places.join(", ")
+                ),
+            })
+        })
+        .collect()
+}
+
+/// The plan for `blueprint` against `actual`: [`plan`] of its expansion, with a conflict for
+/// every statement of a policy lz does not own that would deny what the landing zone needs
+/// (the lockout analysis, on the live organization's policies): apply refuses while there is
+/// one. The blueprint's own guardrails were analysed when it was loaded.
+pub fn for_blueprint(blueprint: &crate::Blueprint, actual: &Actual) -> Plan {
+    let mut plan = plan(&crate::expand(blueprint, &actual.known()), actual);
+    plan.conflicts
+        .extend(crate::validate::lockout_conflicts(blueprint, actual));
+    plan
 }
 
 /// A conflict for each AWS managed policy the blueprint names that does not exist, at the tier

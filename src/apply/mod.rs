@@ -28,7 +28,7 @@ use crate::aws::{AssumeError, Aws, CallError, Member};
 use crate::blueprint::Blueprint;
 use crate::desired::{Address, Spec};
 use crate::discover::{AccountReads, DiscoverError, discover, discover_again};
-use crate::plan::{Action, Change, Conflict, Plan, plan};
+use crate::plan::{Action, Change, Conflict, Plan};
 
 /// A callback for [`Event`]s.
 pub type EventHandler = Arc<dyn Fn(&Event) + Send + Sync>;
@@ -547,7 +547,7 @@ async fn rounds(
     while round <= options.max_rounds.max(1) {
         let stale = |account: &str| written.as_ref().is_none_or(|w| w.contains(account));
         let actual = discover_again(aws, blueprint, &mut kept, &stale).await?;
-        let current = plan(&crate::expand(blueprint, &actual.known()), &actual);
+        let current = crate::plan::for_blueprint(blueprint, &actual);
         if round == 1
             && let Some(saved) = saved
             && saved.fingerprint != current.fingerprint
@@ -620,7 +620,7 @@ async fn rounds(
     Ok(ApplyReport {
         applied,
         rounds,
-        remaining: plan(&crate::expand(blueprint, &actual.known()), &actual),
+        remaining: crate::plan::for_blueprint(blueprint, &actual),
     })
 }
 

@@ -155,6 +155,9 @@ pub struct Inventory {
     /// What could not be checked (accounts not read, resources that do not exist yet): a
     /// check with anything here does not pass.
     pub uncovered: Vec<String>,
+    /// What the guardrails in force (lz's, and live, the organization's others) would deny
+    /// that the landing zone needs, one line per denying statement.
+    pub lockouts: Vec<String>,
 }
 
 /// Ids for what does not exist yet, so that an offline check has concrete ARNs. They are
@@ -194,7 +197,9 @@ impl Inventory {
     pub fn offline(bp: &Blueprint) -> Inventory {
         let known = complete(bp, Known::default());
         let desired = expand(bp, &known);
-        Inventory::from_desired(bp, &desired, &known, None, "offline")
+        let mut inventory = Inventory::from_desired(bp, &desired, &known, None, "offline");
+        inventory.lockouts = crate::validate::lockout_findings(bp, None);
+        inventory
     }
 
     /// The organization as the plan would leave it: the documents lz writes, with every other
@@ -205,6 +210,7 @@ impl Inventory {
         let mut inventory =
             Inventory::from_desired(bp, &desired, &known, Some(&actual.iam), "planned");
         inventory.uncovered.extend(unreadable_notes(actual));
+        inventory.lockouts = crate::validate::lockout_findings(bp, Some(actual));
         inventory
     }
 
@@ -213,6 +219,7 @@ impl Inventory {
         let known = actual.known();
         let mut inventory = Inventory::skeleton(bp, &complete(bp, known.clone()), "live");
         inventory.uncovered.extend(unreadable_notes(actual));
+        inventory.lockouts = crate::validate::lockout_findings(bp, Some(actual));
         for account in crate::desired::accounts(bp) {
             if account.environment.is_none() {
                 continue;
@@ -278,6 +285,7 @@ impl Inventory {
             accounts: Vec::new(),
             audit: None,
             uncovered: Vec::new(),
+            lockouts: Vec::new(),
         }
     }
 

@@ -140,6 +140,17 @@ pub fn check_with(inventory: &Inventory, unknown: managed::Unknown) -> Report {
     if let Some(audit) = &inventory.audit {
         properties.extend(audit::properties(inventory, audit, &mut compiler));
     }
+    properties.push(Property {
+        account: "organization".to_owned(),
+        tier: None,
+        claim: "no guardrail (SCP or RCP, lz's or another's) denies what the landing zone needs: lz's writes, break-glass, keeper, role assumption, CloudTrail".to_owned(),
+        status: if inventory.lockouts.is_empty() {
+            Status::Holds
+        } else {
+            Status::Fails
+        },
+        evidence: inventory.lockouts.clone(),
+    });
     let mut summary = Summary::default();
     for p in &properties {
         match p.status {

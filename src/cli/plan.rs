@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use landing_zone::check::{self, Inventory};
-use landing_zone::{Actual, Blueprint, Plan, expand, plan, render};
+use landing_zone::{Actual, Blueprint, Plan, render};
 
 use super::Session;
 
@@ -82,7 +82,7 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
 
 /// The plan, carrying its blueprint so that a saved plan can be applied on its own.
 pub fn planned(blueprint: &Blueprint, actual: &Actual) -> Plan {
-    let mut plan = plan(&expand(blueprint, &actual.known()), actual);
+    let mut plan = landing_zone::plan::for_blueprint(blueprint, actual);
     plan.configuration = Some(blueprint.clone());
     plan
 }

@@ -189,6 +189,8 @@ pub(crate) enum Source {
     TagPolicy,
     /// `guardrails.policies[i]`.
     User(usize),
+    /// A policy lz does not own, found in the live organization (its index there).
+    Foreign(usize),
 }
 
 /// One guardrail as planned.

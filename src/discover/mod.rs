@@ -206,6 +206,7 @@ pub(crate) async fn discover_again(
     let mut actual = identify(&read, &raws);
     actual.unreadable = unreadable;
     actual.iam = principals;
+    actual.foreign_policies = kinds::foreign_policies(&raws);
     actual.missing_policies = missing_policies(aws, blueprint).await?;
     tracing::info!(
         resources = actual.resources.len(),

@@ -352,5 +352,10 @@ kinds! {
     S3AccountPublicAccessBlock(s3_account_public_access_block::PublicAccessBlockSpec),
 }
 
+/// The SCPs and RCPs of the organization that lz does not own, as discovery read them.
+pub(crate) fn foreign_policies(raws: &Raws) -> Vec<organizations_policy::ForeignPolicy> {
+    raws.organizations_policy.foreign.clone()
+}
+
 #[cfg(test)]
 mod tests;

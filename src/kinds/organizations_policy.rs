@@ -135,6 +135,31 @@ pub struct OrgPolicySpec {
     pub tags: Tags,
 }
 
+/// A service or resource control policy of the organization that lz does not own, and where
+/// it is attached: lz leaves it, lists it in the plan, and evaluates it in the lockout analysis.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ForeignPolicy {
+    /// Its id (`p-…`).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its type.
+    pub policy_type: OrgPolicyType,
+    /// Its document; `None` when it is not IAM's grammar as lz reads it.
+    pub document: Option<PolicyDocument>,
+    /// The ids it is attached to, sorted.
+    pub targets: Vec<String>,
+}
+
+/// What discovery reads of the organization's policies.
+#[derive(Debug, Default)]
+pub(crate) struct Found {
+    /// lz's own, by type.
+    own: Vec<(OrgPolicyType, FoundPolicy)>,
+    /// Every other SCP and RCP but AWS's own (`FullAWSAccess`, `RCPFullAWSAccess`).
+    pub foreign: Vec<ForeignPolicy>,
+}
+
 /// What apply finds of the policy.
 #[derive(Debug, Default)]
 pub(crate) struct Seen {
@@ -224,30 +249,43 @@ impl ResourceKind for OrgPolicySpec {
     }
 
     /// The organization's policies whose types and names the blueprint uses, each with its
-    /// document, tags and targets; none before the organization exists.
-    type Raw = Vec<(OrgPolicyType, FoundPolicy)>;
+    /// document, tags and targets, and every other SCP and RCP, for the lockout analysis;
+    /// none before the organization exists.
+    type Raw = Found;
 
-    async fn read_own(aws: &Aws, read: &Read<'_>) -> Result<Self::Raw, DiscoverError> {
+    async fn read_own(aws: &Aws, read: &Read<'_>) -> Result<Found, DiscoverError> {
+        let mut found = Found::default();
         if read.organization.organization.is_none() {
-            return Ok(Vec::new());
+            return Ok(found);
         }
         let wanted = crate::desired::guardrails::names(read.blueprint);
-        let mut found = Vec::new();
         for policy_type in OrgPolicyType::ALL {
-            if !wanted.iter().any(|(t, _)| *t == policy_type) {
+            let foreign_too = policy_type.is_iam();
+            if !foreign_too && !wanted.iter().any(|(t, _)| *t == policy_type) {
                 continue;
             }
-            for (id, name) in list(&aws.organizations, policy_type).await? {
-                if wanted.contains(&(policy_type, name)) {
-                    found.push((policy_type, describe(&aws.organizations, &id).await?));
+            for listed in list(&aws.organizations, policy_type).await? {
+                if wanted.contains(&(policy_type, listed.name.clone())) {
+                    let own = describe(&aws.organizations, &listed.id).await?;
+                    found.own.push((policy_type, own));
+                } else if foreign_too && !listed.aws_managed {
+                    let other = describe(&aws.organizations, &listed.id).await?;
+                    found.foreign.push(ForeignPolicy {
+                        id: other.id,
+                        name: other.name,
+                        policy_type,
+                        document: PolicyDocument::parse(&other.content).ok(),
+                        targets: other.targets,
+                    });
                 }
             }
         }
         Ok(found)
     }
 
-    fn identify(_read: &Read<'_>, raw: &Self::Raw) -> Vec<(Address, Observed)> {
-        raw.iter()
+    fn identify(_read: &Read<'_>, raw: &Found) -> Vec<(Address, Observed)> {
+        raw.own
+            .iter()
             .map(|(policy_type, p)| {
                 let spec = Spec::OrganizationsPolicy(p.spec(*policy_type));
                 let address = Address::org_policy(*policy_type, &p.name);
@@ -282,8 +320,8 @@ impl ResourceKind for OrgPolicySpec {
         let id = list(org, want.policy_type)
             .await?
             .into_iter()
-            .find(|(_, name)| *name == want.name)
-            .map(|(id, _)| id);
+            .find(|p| p.name == want.name)
+            .map(|p| p.id);
         let found = match id {
             Some(id) => Some(describe(org, &id).await?),
             None => None,
@@ -418,11 +456,19 @@ impl ResourceKind for OrgPolicySpec {
     }
 }
 
-/// The organization's policies of one type, as (id, name).
+/// A policy as listed.
+struct Listed {
+    id: String,
+    name: String,
+    /// AWS's own (`FullAWSAccess`).
+    aws_managed: bool,
+}
+
+/// The organization's policies of one type.
 async fn list(
     org: &aws_sdk_organizations::Client,
     policy_type: OrgPolicyType,
-) -> Result<Vec<(String, String)>, CallError> {
+) -> Result<Vec<Listed>, CallError> {
     let pages: Vec<_> = org
         .list_policies()
         .filter(policy_type.sdk())
@@ -434,7 +480,13 @@ async fn list(
     Ok(pages
         .iter()
         .flat_map(|p| p.policies())
-        .filter_map(|p| Some((p.id()?.to_owned(), p.name()?.to_owned())))
+        .filter_map(|p| {
+            Some(Listed {
+                id: p.id()?.to_owned(),
+                name: p.name()?.to_owned(),
+                aws_managed: p.aws_managed(),
+            })
+        })
         .collect())
 }
 

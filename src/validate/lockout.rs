@@ -133,15 +133,117 @@ pub(crate) fn field_of(_bp: &Blueprint, source: Source) -> FieldPath {
         Source::DataPerimeter => g.key("data_perimeter"),
         Source::TagPolicy => g.key("tag_policy"),
         Source::User(i) => g.key("policies").index(i).key("file"),
+        Source::Foreign(_) => g,
     }
 }
 
-pub(super) fn check(bp: &Blueprint) -> Vec<Problem> {
-    let planned = guardrails::planned(bp, ORG, ACCOUNT);
-    let found = analyze(bp, &planned);
-    // One problem per statement: its first denial, and how many more it causes.
-    let mut firsts: Vec<(&Lockout, usize)> = Vec::new();
-    for l in &found {
+/// Every guardrail to evaluate: lz's as planned (with the organization's and the log-archive
+/// account's ids where known), and, live, the organization's SCPs and RCPs that lz does not
+/// own, at the targets lz knows (the root, its units, its accounts).
+fn in_force(bp: &Blueprint, actual: Option<&crate::Actual>) -> (Vec<Guardrail>, Ids) {
+    let Some(actual) = actual else {
+        return (guardrails::planned(bp, ORG, ACCOUNT), Ids::stand_ins());
+    };
+    let known = actual.known();
+    let org_id = known
+        .organization_id
+        .clone()
+        .unwrap_or_else(|| ORG.to_owned());
+    let la_id = known
+        .account_ids
+        .get(&bp.accounts.log_archive.name)
+        .cloned()
+        .unwrap_or_else(|| ACCOUNT.to_owned());
+    let mut all = guardrails::planned(bp, &org_id, &la_id);
+    for (i, p) in actual.foreign_policies.iter().enumerate() {
+        let Some(document) = &p.document else {
+            continue;
+        };
+        let targets: Vec<Target> = p
+            .targets
+            .iter()
+            .filter_map(|id| {
+                if actual.root_id.as_deref() == Some(id.as_str()) {
+                    return Some(Target::Root);
+                }
+                let unit = known.ou_ids.iter().find(|(_, v)| *v == id);
+                let account = known.account_ids.iter().find(|(_, v)| *v == id);
+                unit.map(|(name, _)| Target::Unit(name.clone()))
+                    .or_else(|| account.map(|(name, _)| Target::Account(name.clone())))
+            })
+            .collect();
+        all.push(Guardrail {
+            name: p.name.clone(),
+            policy_type: p.policy_type,
+            description: String::new(),
+            document: document.clone().into(),
+            targets,
+            source: Source::Foreign(i),
+        });
+    }
+    (
+        all,
+        Ids {
+            org: org_id,
+            log_archive: la_id,
+        },
+    )
+}
+
+/// The ids the guardrails' documents name, which the requests must name too.
+pub(crate) struct Ids {
+    org: String,
+    log_archive: String,
+}
+
+impl Ids {
+    /// Stand-ins, for a blueprint on its own.
+    fn stand_ins() -> Ids {
+        Ids {
+            org: ORG.to_owned(),
+            log_archive: ACCOUNT.to_owned(),
+        }
+    }
+}
+
+/// What `lz check` reports: every denial of what the landing zone needs, one per statement,
+/// offline (lz's guardrails) or live (with the organization's other policies).
+pub(crate) fn findings(bp: &Blueprint, actual: Option<&crate::Actual>) -> Vec<String> {
+    let (all, ids) = in_force(bp, actual);
+    summarize(analyze(bp, &all, &ids))
+        .into_iter()
+        .map(|(_, message)| message)
+        .collect()
+}
+
+/// The lockouts the live organization's policies that lz does not own would cause, with lz's
+/// guardrails as planned, as plan conflicts: one per denying statement, at the policy.
+pub(crate) fn conflicts(bp: &Blueprint, actual: &crate::Actual) -> Vec<crate::plan::Conflict> {
+    if actual.foreign_policies.is_empty() {
+        return Vec::new();
+    }
+    let (all, ids) = in_force(bp, Some(actual));
+    summarize(analyze(bp, &all, &ids))
+        .into_iter()
+        .filter_map(|(l, message)| {
+            let Source::Foreign(i) = l.source else {
+                return None;
+            };
+            let p = &actual.foreign_policies[i];
+            Some(crate::plan::Conflict {
+                address: crate::desired::Address::org_policy(p.policy_type, &p.name),
+                message: format!(
+                    "{message}; lz applies nothing while it is attached (detach it, or exempt lz's access role)"
+                ),
+            })
+        })
+        .collect()
+}
+
+/// One message per denying statement: its first denial, and how many more it causes.
+fn summarize(found: Vec<Lockout>) -> Vec<(Lockout, String)> {
+    let mut firsts: Vec<(Lockout, usize)> = Vec::new();
+    for l in found {
         match firsts
             .iter_mut()
             .find(|(f, _)| f.policy == l.policy && f.statement == l.statement)
@@ -158,13 +260,21 @@ pub(super) fn check(bp: &Blueprint) -> Vec<Problem> {
                 1 => ", and 1 more request".to_owned(),
                 n => format!(", and {n} more requests"),
             };
-            Problem::at_value(
-                field_of(bp, l.source),
-                format!(
-                    "guardrail `{}` (statement `{}`) would deny {} `{}` on `{}` in account `{}`, which the landing zone needs{more}",
-                    l.policy, l.statement, l.caller, l.action, l.resource, l.account
-                ),
-            )
+            let message = format!(
+                "guardrail `{}` (statement `{}`) would deny {} `{}` on `{}` in account `{}`, which the landing zone needs{more}",
+                l.policy, l.statement, l.caller, l.action, l.resource, l.account
+            );
+            (l, message)
+        })
+        .collect()
+}
+
+pub(super) fn check(bp: &Blueprint) -> Vec<Problem> {
+    let planned = guardrails::planned(bp, ORG, ACCOUNT);
+    summarize(analyze(bp, &planned, &Ids::stand_ins()))
+        .into_iter()
+        .map(|(l, message)| {
+            Problem::at_value(field_of(bp, l.source), message)
             .hint("a guardrail must exempt lz's access role and break-glass, and spare keeper's path, the home region and AWS services acting for the organization")
         })
         .collect()
@@ -206,7 +316,7 @@ enum Probe {
 }
 
 /// The denials the planned guardrails would cause.
-pub(crate) fn analyze(bp: &Blueprint, planned: &[Guardrail]) -> Vec<Lockout> {
+pub(crate) fn analyze(bp: &Blueprint, planned: &[Guardrail], ids: &Ids) -> Vec<Lockout> {
     let judged: Vec<(OrgPolicyType, &Target, Judged)> = planned
         .iter()
         .filter(|g| g.policy_type.is_iam())
@@ -273,7 +383,7 @@ pub(crate) fn analyze(bp: &Blueprint, planned: &[Guardrail]) -> Vec<Lockout> {
     let mut out = Vec::new();
     for (account, ou, role) in probes(bp, planned) {
         let this = chain(&account, &ou);
-        for need in needs(bp, role) {
+        for need in needs(bp, role, ids) {
             let scps = match need.caller_chain {
                 Some(Probe::This) => &this.scps,
                 Some(Probe::Security) => &security_chain.scps,
@@ -365,13 +475,14 @@ fn probes(bp: &Blueprint, planned: &[Guardrail]) -> Vec<(String, String, Role)> 
 }
 
 /// What must stay allowed in `account`.
-fn needs(bp: &Blueprint, role: Role) -> Vec<Need> {
+fn needs(bp: &Blueprint, role: Role, ids: &Ids) -> Vec<Need> {
+    let org = ids.org.as_str();
     let path = &bp.organization.iam_path;
     let tiers = bp.role_tiers.resolved();
     let home = bp.home_region.as_str();
     let member = |caller: &Caller, region: &str| {
         caller
-            .context(Some(ORG))
+            .context(Some(org))
             .with("aws:RequestedRegion", region)
             .with("aws:SecureTransport", "true")
     };
@@ -399,13 +510,11 @@ fn needs(bp: &Blueprint, role: Role) -> Vec<Need> {
         .first()
         .map(|t| t.role_name.as_str())
         .unwrap_or("lz-watcher");
-    let buckets: Vec<String> = [
-        bp.audit_bucket_name(ACCOUNT),
-        bp.access_log_bucket_name(ACCOUNT),
-    ]
-    .into_iter()
-    .flat_map(|b| [format!("arn:aws:s3:::{b}"), format!("arn:aws:s3:::{b}/*")])
-    .collect();
+    let la = ids.log_archive.as_str();
+    let buckets: Vec<String> = [bp.audit_bucket_name(la), bp.access_log_bucket_name(la)]
+        .into_iter()
+        .flat_map(|b| [format!("arn:aws:s3:::{b}"), format!("arn:aws:s3:::{b}/*")])
+        .collect();
     let key = format!("arn:aws:kms:{home}:{ACCOUNT}:key/00000000-0000-0000-0000-000000000000");
     let mut out = Vec::new();
     for caller in &callers {
@@ -485,8 +594,8 @@ fn needs(bp: &Blueprint, role: Role) -> Vec<Need> {
         // The organization trail, from the management account, delivering to the bucket.
         let trail = Caller::service("cloudtrail.amazonaws.com");
         let context = trail
-            .context(Some(ORG))
-            .with("aws:SourceOrgID", ORG)
+            .context(Some(org))
+            .with("aws:SourceOrgID", org)
             .with("aws:SourceAccount", MANAGEMENT)
             .with(
                 "aws:SourceArn",
@@ -497,12 +606,12 @@ fn needs(bp: &Blueprint, role: Role) -> Vec<Need> {
             )
             .with("aws:RequestedRegion", home)
             .with("aws:SecureTransport", "true");
-        let audit = bp.audit_bucket_name(ACCOUNT);
+        let audit = bp.audit_bucket_name(la);
         for (action, resource) in [
             ("s3:GetBucketAcl", format!("arn:aws:s3:::{audit}")),
             (
                 "s3:PutObject",
-                format!("arn:aws:s3:::{audit}/AWSLogs/{ORG}/{MANAGEMENT}/x"),
+                format!("arn:aws:s3:::{audit}/AWSLogs/{org}/{MANAGEMENT}/x"),
             ),
             ("kms:GenerateDataKey", key.clone()),
             ("kms:DescribeKey", key.clone()),
@@ -534,6 +643,10 @@ mod tests {
 
     fn planned(bp: &Blueprint) -> Vec<Guardrail> {
         guardrails::planned(bp, ORG, ACCOUNT)
+    }
+
+    fn analyze(bp: &Blueprint, planned: &[Guardrail]) -> Vec<Lockout> {
+        super::analyze(bp, planned, &Ids::stand_ins())
     }
 
     /// A guardrail of the blueprint's own, on the root.

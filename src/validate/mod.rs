@@ -28,6 +28,7 @@ use serde_json::Value;
 use crate::blueprint::Blueprint;
 use crate::yaml::{self, Pos, Positions};
 
+pub(crate) use lockout::{conflicts as lockout_conflicts, findings as lockout_findings};
 pub use names::{is_bucket_name, is_iam_name, is_region_name};
 
 /// A path to a field of the blueprint, printed dotted (`customers.lumo.environments[0]`).

@@ -5,7 +5,7 @@
 
 use aws_sdk_organizations::types::PolicyType;
 
-use crate::support::{SMALL, Zone, changed, pairs};
+use crate::support::{SMALL, Zone, changed, fast, pairs};
 
 /// The id of the policy of type `policy_type` named `name`.
 async fn policy_id(zone: &Zone, policy_type: PolicyType, name: &str) -> String {
@@ -283,4 +283,119 @@ async fn every_member_account_blocks_public_access_and_its_drift_is_repaired() {
     let report = zone.apply().await;
     assert!(report.applied.is_empty());
     assert_eq!(zone.log.writes().len(), 0, "{:?}", zone.log.writes());
+}
+
+/// Makes a service control policy of someone else's, attached to `target`.
+async fn foreign_scp(zone: &Zone, name: &str, statement: &str, target: &str) {
+    let org = zone.organizations();
+    let created = org
+        .create_policy()
+        .name(name)
+        .description("someone else's")
+        .r#type(PolicyType::ServiceControlPolicy)
+        .content(format!(
+            r#"{{"Version":"2012-10-17","Statement":[{statement}]}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    let id = created
+        .policy()
+        .unwrap()
+        .policy_summary()
+        .unwrap()
+        .id()
+        .unwrap();
+    org.attach_policy()
+        .policy_id(id)
+        .target_id(target)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn someone_elses_policy_is_a_note_and_one_that_would_lock_lz_out_stops_apply() {
+    let zone = Zone::new(SMALL).await;
+    zone.apply().await;
+    let dev = zone.ou_id("Dev").await;
+    foreign_scp(
+        &zone,
+        "team-no-gpu",
+        r#"{"Effect":"Deny","Action":"ec2:RunInstances","Resource":"*","Condition":{"StringLike":{"ec2:InstanceType":"p*"}}}"#,
+        &dev,
+    )
+    .await;
+    let plan = zone.plan().await;
+    assert!(plan.conflicts.is_empty(), "{:?}", plan.conflicts);
+    let note = plan
+        .notes
+        .iter()
+        .find(|n| n.address == "scp.team-no-gpu")
+        .expect("a note on the other policy");
+    assert_eq!(
+        note.message,
+        "service control policy not lz's, attached to unit `Dev`; lz leaves it and evaluates it in the lockout analysis"
+    );
+    // Live, lz's guardrails (with the organization's real ids) and the harmless one pass.
+    let actual = landing_zone::discover::discover(&zone.aws, &zone.blueprint)
+        .await
+        .unwrap();
+    let report = landing_zone::check::check(&landing_zone::check::Inventory::live(
+        &zone.blueprint,
+        &actual,
+    ));
+    let property = report
+        .properties
+        .iter()
+        .find(|p| p.account == "organization")
+        .unwrap();
+    assert_eq!(
+        property.status,
+        landing_zone::check::Status::Holds,
+        "{property:?}"
+    );
+
+    foreign_scp(
+        &zone,
+        "team-no-iam",
+        r#"{"Sid":"NoIam","Effect":"Deny","Action":"iam:*","Resource":"*"}"#,
+        &dev,
+    )
+    .await;
+    let plan = zone.plan().await;
+    assert_eq!(plan.conflicts.len(), 1, "{:?}", plan.conflicts);
+    let conflict = &plan.conflicts[0];
+    assert_eq!(conflict.address.as_str(), "scp.team-no-iam");
+    assert!(
+        conflict.message.starts_with(
+            "guardrail `team-no-iam` (statement `NoIam`) would deny arn:aws:iam::111111111111:role/OrganizationAccountAccessRole `iam:"
+        ) && conflict.message.contains("in account `lumo-dev`"),
+        "{}",
+        conflict.message
+    );
+    // Apply refuses before any write.
+    zone.log.reset();
+    let refused = landing_zone::apply::apply(&zone.aws, &zone.blueprint, None, fast()).await;
+    assert!(
+        matches!(refused, Err(landing_zone::apply::ApplyError::Conflicts(_))),
+        "{refused:?}"
+    );
+    assert_eq!(zone.log.writes().len(), 0, "{:?}", zone.log.writes());
+    // `lz check` reports the same, as a failing property.
+    let actual = landing_zone::discover::discover(&zone.aws, &zone.blueprint)
+        .await
+        .unwrap();
+    let report = landing_zone::check::check(&landing_zone::check::Inventory::live(
+        &zone.blueprint,
+        &actual,
+    ));
+    let property = report
+        .properties
+        .iter()
+        .find(|p| p.account == "organization")
+        .unwrap();
+    assert_eq!(property.status, landing_zone::check::Status::Fails);
+    assert_eq!(property.evidence.len(), 1, "{:?}", property.evidence);
+    assert!(property.evidence[0].starts_with("guardrail `team-no-iam`"));
 }

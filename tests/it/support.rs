@@ -175,10 +175,7 @@ impl Zone {
         let actual = landing_zone::discover::discover(&self.aws, &self.blueprint)
             .await
             .expect("discovery");
-        let mut plan = landing_zone::plan(
-            &landing_zone::expand(&self.blueprint, &actual.known()),
-            &actual,
-        );
+        let mut plan = landing_zone::plan::for_blueprint(&self.blueprint, &actual);
         plan.configuration = Some(self.blueprint.clone());
         plan
     }
