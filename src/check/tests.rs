@@ -76,6 +76,7 @@ fn inventory(accounts: Vec<AccountIam>) -> Inventory {
         accounts,
         audit: None,
         uncovered: Vec::new(),
+        lockouts: Vec::new(),
     }
 }
 
