@@ -53,7 +53,7 @@ pub const KEY_OPERATIONS: &[&str] = &[
 ];
 
 /// Why the root user's right to change a bucket policy is residual.
-pub const ROOT_RESIDUAL: &str = "AWS always lets the bucket owner's root user change or delete the bucket policy, whatever it says, and with it everything else: only a service control policy on member accounts' root users (the guardrails to come) or removing the root user's credentials (centralized root access) closes it; keep the log-archive root user's credentials locked away";
+pub const ROOT_RESIDUAL: &str = "AWS always lets the bucket owner's root user change or delete the bucket policy, whatever it says, and with it everything else: only a service control policy on member accounts' root users (lz's baseline guardrail denies the root user all but that, and its log-archive guardrail that too on the audit buckets; this property does not yet take SCPs into account) or removing the root user's credentials (centralized root access) closes it; keep the log-archive root user's credentials locked away";
 
 /// A caller with its policies.
 #[derive(Debug, Clone)]

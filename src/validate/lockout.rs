@@ -685,6 +685,21 @@ mod tests {
     }
 
     #[test]
+    fn both_shipped_blueprints_pass_the_analysis_with_break_glass_and_a_region_deny() {
+        for name in ["acme", "northwind"] {
+            let path = format!("{}/blueprints/{name}.yaml", env!("CARGO_MANIFEST_DIR"));
+            let mut bp = Blueprint::parse(&path, &std::fs::read_to_string(&path).unwrap()).unwrap();
+            assert_eq!(findings(&bp, None), Vec::<String>::new(), "{name}");
+            bp.role_tiers.break_glass.enabled = Some(true);
+            bp.guardrails.regions = Some(Regions {
+                allowed: vec![bp.home_region.clone()],
+                environments: None,
+            });
+            assert_eq!(findings(&bp, None), Vec::<String>::new(), "{name}");
+        }
+    }
+
+    #[test]
     fn a_guardrail_without_the_access_role_exempt_is_a_named_lockout() {
         let bp = acme();
         let mut all = planned(&bp);
