@@ -468,14 +468,8 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Plan {
 /// and the lockout analysis evaluates it.
 fn foreign_policies(actual: &Actual) -> Vec<Note> {
     let known = actual.known();
-    let name_of = |id: &str| -> Option<String> {
-        if actual.root_id.as_deref() == Some(id) {
-            return Some("the root".to_owned());
-        }
-        let unit = known.ou_ids.iter().find(|(_, v)| *v == id);
-        let account = known.account_ids.iter().find(|(_, v)| *v == id);
-        unit.map(|(name, _)| format!("unit `{name}`"))
-            .or_else(|| account.map(|(name, _)| format!("account `{name}`")))
+    let name_of = |id: &str| {
+        crate::desired::guardrails::Target::of_id(actual, &known, id).map(|t| t.to_string())
     };
     actual
         .foreign_policies

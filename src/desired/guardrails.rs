@@ -176,6 +176,34 @@ pub(crate) enum Target {
     Account(String),
 }
 
+impl Target {
+    /// The blueprint's target that the live id `id` is, if it is one: the root, one of its
+    /// units, one of its accounts.
+    pub(crate) fn of_id(actual: &crate::Actual, known: &super::Known, id: &str) -> Option<Target> {
+        if actual.root_id.as_deref() == Some(id) {
+            return Some(Target::Root);
+        }
+        let named = |ids: &std::collections::HashMap<String, String>| {
+            ids.iter()
+                .find(|(_, v)| *v == id)
+                .map(|(name, _)| name.clone())
+        };
+        named(&known.ou_ids)
+            .map(Target::Unit)
+            .or_else(|| named(&known.account_ids).map(Target::Account))
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Root => f.write_str("the root"),
+            Target::Unit(ou) => write!(f, "unit `{ou}`"),
+            Target::Account(a) => write!(f, "account `{a}`"),
+        }
+    }
+}
+
 /// Which part of the blueprint asks for a guardrail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Source {

@@ -162,15 +162,7 @@ fn in_force(bp: &Blueprint, actual: Option<&crate::Actual>) -> (Vec<Guardrail>, 
         let targets: Vec<Target> = p
             .targets
             .iter()
-            .filter_map(|id| {
-                if actual.root_id.as_deref() == Some(id.as_str()) {
-                    return Some(Target::Root);
-                }
-                let unit = known.ou_ids.iter().find(|(_, v)| *v == id);
-                let account = known.account_ids.iter().find(|(_, v)| *v == id);
-                unit.map(|(name, _)| Target::Unit(name.clone()))
-                    .or_else(|| account.map(|(name, _)| Target::Account(name.clone())))
-            })
+            .filter_map(|id| Target::of_id(actual, &known, id))
             .collect();
         all.push(Guardrail {
             name: p.name.clone(),

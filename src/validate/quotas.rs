@@ -183,11 +183,7 @@ fn guardrails(bp: &Blueprint, found: &mut Found) {
             OrgPolicyType::ResourceControlPolicy => QuotaName::RcpsPerTarget,
             _ => QuotaName::ScpsPerTarget,
         };
-        let what = || match target {
-            Target::Root => "the organization's root".to_owned(),
-            Target::Unit(ou) => format!("unit `{ou}`"),
-            Target::Account(a) => format!("account `{a}`"),
-        };
+        let what = || target.to_string();
         found.note(at, name, what, count);
     }
 }
