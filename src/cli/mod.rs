@@ -3,7 +3,9 @@
 
 mod apply;
 mod check;
+mod graph;
 mod plan;
+mod profiles;
 mod validate;
 
 use std::io::IsTerminal;
@@ -37,8 +39,17 @@ enum Command {
     /// Prove the security properties by evaluating the policies: escalation, MFA, trust,
     /// the audit trail. Exit 0 when every property holds, 1 otherwise.
     Check(check::Args),
+    /// Draw the organization: units, accounts, tier roles, who assumes them, the audit flow.
+    Graph(graph::Args),
+    /// Print AWS config profiles for every tier role people in the security account may assume.
+    Profiles(profiles::Args),
     /// Print the blueprint's JSON Schema, for editors.
     Schema,
+    /// Print a shell completion script: `lz completions bash > /etc/bash_completion.d/lz`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Runs a command and returns the process exit code.
@@ -49,6 +60,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Plan(a) => plan::exec(a, &session),
         Command::Apply(a) => apply::exec(a, &session),
         Command::Check(a) => check::exec(a, &session),
+        Command::Graph(a) => graph::exec(a, &session),
+        Command::Profiles(a) => profiles::exec(a, &session),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Args::command(), "lz", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schema => {
             let schema = landing_zone::Blueprint::json_schema();
             println!("{}", serde_json::to_string_pretty(&schema)?);

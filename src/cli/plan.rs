@@ -15,8 +15,13 @@ use super::Session;
 pub struct Args {
     /// The blueprint file.
     file: PathBuf,
-    /// Print the plan as a JSON document instead of text.
-    #[arg(long)]
+    /// How to print the plan: `text` for a terminal, `json` for tools, `markdown` for a pull
+    /// request's review comment (at most 65,536 characters: a larger plan is shortened, and
+    /// says so).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Print the plan as a JSON document: `--format json`.
+    #[arg(long, conflicts_with = "format")]
     json: bool,
     /// Also save the plan as JSON to this file, for `lz apply PLAN.json`.
     #[arg(long, value_name = "PLAN.json")]
@@ -29,7 +34,16 @@ pub struct Args {
     assume_empty: bool,
 }
 
+/// How `lz plan` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
 pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
+    let format = if args.json { Format::Json } else { args.format };
     let blueprint = super::load(&args.file)?;
     let actual = if args.assume_empty {
         Actual::empty()
@@ -38,14 +52,23 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
     };
     let mut plan = planned(&blueprint, &actual);
     let mut stdout = std::io::stdout().lock();
-    if args.json {
-        plan.write_sealed(&mut stdout)?;
-    } else {
-        let color = super::stdout_color();
-        render::write_human(&plan, render::HumanOptions { color }, &mut stdout)?;
-        // The security properties of the organization this plan would leave.
-        let check = check::check(&Inventory::after_apply(&blueprint, &actual));
-        writeln!(stdout, "{}", check_line(&check))?;
+    match format {
+        Format::Json => plan.write_sealed(&mut stdout)?,
+        Format::Text => {
+            let color = super::stdout_color();
+            render::write_human(&plan, render::HumanOptions { color }, &mut stdout)?;
+            // The security properties of the organization this plan would leave.
+            let check = check::check(&Inventory::after_apply(&blueprint, &actual));
+            writeln!(stdout, "{}", check_line(&check))?;
+        }
+        Format::Markdown => {
+            let check = check::check(&Inventory::after_apply(&blueprint, &actual));
+            let options = render::MarkdownOptions {
+                check: Some(&check),
+                ..render::MarkdownOptions::default()
+            };
+            stdout.write_all(render::markdown(&plan, options).as_bytes())?;
+        }
     }
     if !plan.conflicts.is_empty() {
         anyhow::bail!(
@@ -64,13 +87,14 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
                 None => plan.write_sealed(file),
             })
             .with_context(|| format!("cannot write the plan to {}", out.display()))?;
-        if !args.json {
-            writeln!(
-                stdout,
-                "Saved the plan to {} ({}).",
-                out.display(),
-                plan.digest.as_deref().unwrap_or_default()
-            )?;
+        let digest = plan.digest.as_deref().unwrap_or_default();
+        match format {
+            Format::Text => writeln!(stdout, "Saved the plan to {} ({digest}).", out.display())?,
+            // For the reviewer: the digest that `apply --expect-digest` will hold the plan to.
+            Format::Markdown => {
+                writeln!(stdout, "Saved as `{}`, digest `{digest}`.", out.display())?
+            }
+            Format::Json => {}
         }
     }
     Ok(if args.detailed_exitcode && plan.has_changes() {

@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 
 use crate::support::repo_path;
 
-fn lz(args: &[&str]) -> Output {
+pub(crate) fn lz(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lz"))
         .args(args)
         .env("NO_COLOR", "1")
@@ -13,7 +13,7 @@ fn lz(args: &[&str]) -> Output {
         .expect("run lz")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
@@ -153,7 +153,7 @@ fn schema_is_json_schema_for_editors() {
 }
 
 /// A fresh directory under the target dir, for files a test writes.
-fn tempdir() -> std::path::PathBuf {
+pub(crate) fn tempdir() -> std::path::PathBuf {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let dir = std::env::temp_dir().join(format!("lz-it-{}-{n}", std::process::id()));
@@ -214,15 +214,7 @@ fn a_reader_that_stops_early_is_not_an_error() {
 #[test]
 fn golden_plans_of_the_shipped_blueprints_are_unchanged() {
     for name in ["acme", "northwind"] {
-        let blueprint = repo_path(&format!("blueprints/{name}.yaml"));
-        let golden = repo_path(&format!("tests/golden/{name}.plan.json"));
-        let out = lz(&[
-            "plan",
-            blueprint.to_str().unwrap(),
-            "--assume-empty",
-            "--json",
-        ]);
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let out = plan_of_shipped(name, &["--json"]);
         assert_eq!(
             out.stdout.iter().filter(|&&b| b == b'\n').count(),
             1,
@@ -230,25 +222,52 @@ fn golden_plans_of_the_shipped_blueprints_are_unchanged() {
         );
         let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let indented = serde_json::to_string_pretty(&plan).unwrap() + "\n";
-        if std::env::var_os("LZ_UPDATE_GOLDEN").is_some() {
-            std::fs::write(&golden, &indented).unwrap();
-            continue;
-        }
-        let want = std::fs::read_to_string(&golden).unwrap();
-        if indented != want {
-            let got = indented;
-            let line = got
-                .lines()
-                .zip(want.lines())
-                .position(|(a, b)| a != b)
-                .unwrap_or_else(|| got.lines().count().min(want.lines().count()));
-            panic!(
-                "the plan of blueprints/{name}.yaml differs from tests/golden/{name}.plan.json from line {}:\n  now:    {}\n  golden: {}",
-                line + 1,
-                got.lines().nth(line).unwrap_or("(end)"),
-                want.lines().nth(line).unwrap_or("(end)"),
-            );
-        }
+        assert_golden(&format!("{name}.plan.json"), &indented);
+    }
+}
+
+/// The Markdown plans of the shipped blueprints against an empty organization, as a review
+/// comment shows them: both fit GitHub's comment limit.
+#[test]
+fn golden_markdown_plans_of_the_shipped_blueprints_are_unchanged() {
+    for name in ["acme", "northwind"] {
+        let out = plan_of_shipped(name, &["--format", "markdown"]);
+        let markdown = text(&out.stdout);
+        assert!(markdown.chars().count() <= 65_536, "{name}");
+        assert_golden(&format!("{name}.plan.md"), &markdown);
+    }
+}
+
+/// `lz plan blueprints/NAME.yaml --assume-empty ARGS`, which must succeed.
+fn plan_of_shipped(name: &str, args: &[&str]) -> Output {
+    let blueprint = repo_path(&format!("blueprints/{name}.yaml"));
+    let mut all = vec!["plan", blueprint.to_str().unwrap(), "--assume-empty"];
+    all.extend(args);
+    let out = lz(&all);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    out
+}
+
+/// Compares output with `tests/golden/NAME`, or rewrites it with `LZ_UPDATE_GOLDEN` set.
+pub(crate) fn assert_golden(name: &str, got: &str) {
+    let golden = repo_path(&format!("tests/golden/{name}"));
+    if std::env::var_os("LZ_UPDATE_GOLDEN").is_some() {
+        std::fs::write(&golden, got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&golden).unwrap();
+    if got != want {
+        let line = got
+            .lines()
+            .zip(want.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| got.lines().count().min(want.lines().count()));
+        panic!(
+            "the output differs from tests/golden/{name} from line {}:\n  now:    {}\n  golden: {}",
+            line + 1,
+            got.lines().nth(line).unwrap_or("(end)"),
+            want.lines().nth(line).unwrap_or("(end)"),
+        );
     }
 }
 

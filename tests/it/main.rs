@@ -11,3 +11,4 @@ mod operations;
 mod reconcile;
 mod support;
 mod tiers;
+mod tools;

@@ -1,12 +1,17 @@
-//! Two renderings of one [`Plan`]: for people, in the shape Terraform made familiar, and as a
-//! versioned JSON document for tools. Neither prints: both return text.
+//! Renderings of one [`Plan`]: for people, in the shape Terraform made familiar; as Markdown
+//! for a pull request's review comment; and as a versioned JSON document for tools. None
+//! prints: each returns or writes text.
+
+mod diff;
+mod markdown;
+
+pub use markdown::{GITHUB_COMMENT_LIMIT, MarkdownOptions, markdown};
 
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 use serde_json::Value;
 
-use crate::desired::has_placeholder;
 use crate::plan::{Action, Change, Plan};
 
 /// How to render for people.
@@ -75,18 +80,9 @@ fn verb(change: &Change) -> String {
     }
 }
 
-/// Shows a value for a person: placeholders as `(known after apply)`, JSON otherwise.
+/// Shows a value for a person (see [`diff::show`]), its later lines indented.
 fn show(value: &Value, indent: usize) -> String {
-    match value {
-        Value::String(s) if has_placeholder(s) => "(known after apply)".to_owned(),
-        Value::Null => "(none)".to_owned(),
-        Value::Object(_) | Value::Array(_) => {
-            let pretty = serde_json::to_string_pretty(value).unwrap_or_default();
-            let pad = " ".repeat(indent);
-            pretty.replace('\n', &format!("\n{pad}"))
-        }
-        other => other.to_string(),
-    }
+    diff::show(value).replace('\n', &format!("\n{}", " ".repeat(indent)))
 }
 
 /// The plan for people as text.
@@ -142,6 +138,23 @@ pub fn write_human(plan: &Plan, options: HumanOptions, out: impl Write) -> io::R
             }
             Action::Update | Action::Adopt => {
                 for attribute in &change.attributes {
+                    if diff::is_document(&attribute.before, &attribute.after) {
+                        writeln!(out, "    {} {}:", p.symbol(Action::Update), attribute.name)?;
+                        for line in diff::lines(&attribute.before, &attribute.after) {
+                            let line = match line {
+                                diff::Line::Same(text) => format!("          {text}"),
+                                diff::Line::Removed(text) => {
+                                    format!("        {} {text}", p.symbol(Action::Delete))
+                                }
+                                diff::Line::Added(text) => {
+                                    format!("        {} {text}", p.symbol(Action::Create))
+                                }
+                                diff::Line::Gap => "          ...".to_owned(),
+                            };
+                            writeln!(out, "{line}")?;
+                        }
+                        continue;
+                    }
                     let indent = 8 + attribute.name.len() + 2;
                     writeln!(
                         out,

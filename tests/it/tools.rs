@@ -1,0 +1,128 @@
+//! The tools around the plan, as a user runs them: the picture of the organization and the
+//! sign-in profiles.
+
+use std::process::Command;
+
+use crate::cli::{assert_golden, lz, tempdir, text};
+use crate::support::{REGION, SMALL, Zone, repo_path};
+
+/// The pictures of the shipped blueprints, in both languages, against golden files; Graphviz
+/// itself draws the DOT (`scripts/test` installs it).
+#[test]
+fn graphs_of_the_shipped_blueprints_are_unchanged_and_graphviz_draws_them() {
+    for name in ["acme", "northwind"] {
+        let blueprint = repo_path(&format!("blueprints/{name}.yaml"));
+        for (format, extension) in [("mermaid", "mmd"), ("dot", "dot")] {
+            let out = lz(&[
+                "graph",
+                blueprint.to_str().unwrap(),
+                "--assume-empty",
+                "--format",
+                format,
+            ]);
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+            assert_golden(&format!("{name}.graph.{extension}"), &text(&out.stdout));
+            if format == "dot" {
+                // SVG writes a hyphen as an entity.
+                let svg = graphviz(&out.stdout).replace("&#45;", "-");
+                // Every account of the blueprint is drawn.
+                let bp = landing_zone::Blueprint::load(&blueprint).unwrap();
+                for (customer, spec) in &bp.customers {
+                    for env in &spec.environments {
+                        let account = format!("{customer}-{env} (not created yet)");
+                        assert!(svg.contains(&account), "{name}: {account}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `dot -Tsvg` of the input, which must succeed without a warning.
+fn graphviz(input: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("Graphviz's `dot` (scripts/test installs it: apt-get install graphviz)");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "dot failed: {}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "", "dot warned");
+    text(&out.stdout)
+}
+
+/// The profiles `lz profiles` prints, read by boto3 (the AWS SDK for Python, as the AWS CLI
+/// reads them): the watcher profile assumes its role in its account through the security
+/// account's credentials, and the settler profile carries the MFA device and its one hour.
+#[tokio::test]
+async fn a_watcher_profile_signs_in_to_its_account_with_boto3() {
+    let zone = Zone::new(SMALL).await;
+    zone.apply().await;
+    let dir = tempdir();
+    let blueprint = dir.join("bp.yaml");
+    std::fs::write(&blueprint, SMALL).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lz"))
+        .args([
+            "profiles",
+            blueprint.to_str().unwrap(),
+            "--source-profile",
+            "person",
+            "--mfa-serial",
+            "arn:aws:iam::{security_account_id}:mfa/ada",
+        ])
+        .envs(zone.env())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let config = dir.join("config");
+    std::fs::write(&config, &out.stdout).unwrap();
+    let credentials = dir.join("credentials");
+    std::fs::write(
+        &credentials,
+        "[person]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+    )
+    .unwrap();
+    let lumo_dev = zone.account_id("lumo-dev").await;
+    let security = zone.account_id("security").await;
+    let script = r#"
+import boto3, json
+session = boto3.Session(profile_name="lumo-dev-watcher")
+identity = session.client("sts").get_caller_identity()
+settler = boto3.Session(profile_name="lumo-prod-settler")._session.full_config["profiles"]["lumo-prod-settler"]
+print(json.dumps({"arn": identity["Arn"], "account": identity["Account"],
+                  "region": session.region_name, "settler": settler}))
+"#;
+    let python = repo_path(".venv/bin/python");
+    let run = Command::new(&python)
+        .args(["-c", script])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+        .env("AWS_ENDPOINT_URL", zone.moto.endpoint())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap_or_else(|e| panic!("{} ({e}): run scripts/test", python.display()));
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let got: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(got["account"], lumo_dev.as_str());
+    assert!(
+        got["arn"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("arn:aws:sts::{lumo_dev}:assumed-role/lz-watcher/")),
+        "{got}"
+    );
+    assert_eq!(got["region"], REGION);
+    let settler = &got["settler"];
+    assert_eq!(
+        settler["mfa_serial"],
+        format!("arn:aws:iam::{security}:mfa/ada").as_str()
+    );
+    assert_eq!(settler["duration_seconds"], "3600");
+    assert_eq!(settler["source_profile"], "person");
+}
