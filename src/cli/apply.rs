@@ -3,15 +3,14 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use indicatif::{ProgressBar, ProgressStyle};
-use landing_zone::apply::{ApplyOptions, Event, EventHandler, apply};
+use landing_zone::apply::{ApplyOptions, apply};
+use landing_zone::desired::Kind;
 use landing_zone::plan::Action;
 use landing_zone::{Plan, render};
 
-use super::Session;
+use super::{Session, progress};
 
 /// Arguments of `lz apply`.
 #[derive(Debug, clap::Args)]
@@ -28,6 +27,9 @@ pub struct Args {
     /// was reviewed (`lz plan --out` prints it).
     #[arg(long, value_name = "sha256:…")]
     expect_digest: Option<String>,
+    /// Print only the result: no progress, and no plan unless it must be confirmed.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
@@ -47,7 +49,9 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
                 "the saved plan's digest is {digest}, not the reviewed {expected}; nothing was changed"
             );
         }
-        println!("Applying the saved plan {digest}.");
+        if !args.quiet {
+            println!("Applying the saved plan {digest}.");
+        }
         Some(plan)
     } else {
         if args.expect_digest.is_some() {
@@ -72,12 +76,14 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
                     .await
                     .context("cannot read the organization")?;
                 let plan = super::plan::planned(&blueprint, &actual);
-                let color = super::stdout_color();
-                render::write_human(
-                    &plan,
-                    render::HumanOptions { color },
-                    std::io::stdout().lock(),
-                )?;
+                if !(args.quiet && args.auto_approve) {
+                    let color = super::stdout_color();
+                    render::write_human(
+                        &plan,
+                        render::HumanOptions { color },
+                        std::io::stdout().lock(),
+                    )?;
+                }
                 if !plan.conflicts.is_empty() {
                     bail!("the plan has conflicts (above); nothing was changed");
                 }
@@ -102,9 +108,14 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
                 plan
             }
         };
+        let creations = reviewed
+            .changes()
+            .filter(|c| c.kind == Kind::Account && c.action == Action::Create)
+            .map(|c| c.address.clone())
+            .collect();
         let options = ApplyOptions {
             parallelism: usize::from(args.parallelism),
-            on_event: Some(progress()),
+            on_event: progress::handler(progress::Mode::detect(args.quiet), creations),
             ..ApplyOptions::default()
         };
         let result = apply(&aws, &blueprint, Some(&reviewed), options).await;
@@ -157,50 +168,4 @@ fn confirm() -> anyhow::Result<()> {
         bail!("apply cancelled; nothing was changed");
     }
     Ok(())
-}
-
-/// Progress: a bar on a terminal, a line per change otherwise.
-fn progress() -> EventHandler {
-    let terminal = std::io::stderr().is_terminal();
-    let bar = if terminal {
-        ProgressBar::new(0)
-    } else {
-        ProgressBar::hidden()
-    };
-    // A hidden bar prints nothing, not even its lines: print those ourselves.
-    let say = move |bar: &ProgressBar, line: String| {
-        if terminal {
-            bar.println(line);
-        } else {
-            println!("{line}");
-        }
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{pos}/{len}] {wide_msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    Arc::new(move |event: &Event| match event {
-        Event::Round { number, changes } => {
-            bar.set_length(bar.length().unwrap_or(0) + *changes as u64);
-            say(&bar, format!("Round {number}: {changes} change(s)"));
-        }
-        Event::Started { address, action } => {
-            bar.set_message(format!("{} {address}", verb(*action)))
-        }
-        Event::Finished { address, action } => {
-            bar.inc(1);
-            say(&bar, format!("{address}: {} complete", verb(*action)));
-        }
-        Event::Waiting { message, .. } => bar.set_message(message.clone()),
-    })
-}
-
-fn verb(action: Action) -> &'static str {
-    match action {
-        Action::Create => "creation",
-        Action::Update => "update",
-        Action::Adopt => "adoption",
-        Action::Delete => "deletion",
-        Action::NoOp => "nothing",
-    }
 }

@@ -6,6 +6,7 @@ mod check;
 mod graph;
 mod plan;
 mod profiles;
+mod progress;
 mod validate;
 
 use std::io::IsTerminal;

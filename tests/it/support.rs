@@ -114,6 +114,21 @@ impl Drop for Moto {
     }
 }
 
+/// The environment a child `lz` process needs to reach a server at `endpoint`, and nothing
+/// of the machine's own AWS configuration.
+pub fn env_for(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_REGION", REGION.to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ("AWS_CONFIG_FILE", "/nonexistent".to_owned()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".to_owned()),
+        ("NO_COLOR", "1".to_owned()),
+    ]
+}
+
 /// The path of a file in the repository.
 pub fn repo_path(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
@@ -254,16 +269,7 @@ impl Zone {
 
     /// The environment a child `lz` process needs to reach this zone's server.
     pub fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("AWS_ENDPOINT_URL", self.moto.endpoint()),
-            ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
-            ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
-            ("AWS_REGION", REGION.to_owned()),
-            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
-            ("AWS_CONFIG_FILE", "/nonexistent".to_owned()),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".to_owned()),
-            ("NO_COLOR", "1".to_owned()),
-        ]
+        env_for(&self.moto.endpoint())
     }
 
     /// The id of the organization's root.

@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use crate::cli::{assert_golden, lz, tempdir, text};
-use crate::support::{REGION, SMALL, Zone, repo_path};
+use crate::support::{REGION, SMALL, Zone, env_for, repo_path};
 
 /// The pictures of the shipped blueprints, in both languages, against golden files; Graphviz
 /// itself draws the DOT (`scripts/test` installs it).
@@ -125,4 +125,150 @@ print(json.dumps({"arn": identity["Arn"], "account": identity["Account"],
     );
     assert_eq!(settler["duration_seconds"], "3600");
     assert_eq!(settler["source_profile"], "person");
+}
+
+/// Live progress on a terminal (tmux gives `lz` one): while accounts are created at AWS's
+/// pace the bars show each change in flight and the accounts' count; when apply ends they are
+/// gone, and the lines left are those a run without a terminal prints.
+#[tokio::test]
+async fn on_a_terminal_apply_shows_what_is_in_flight_and_leaves_the_plain_lines() {
+    use std::sync::Arc;
+
+    use crate::faults::{Proxy, Rule, SlowCreation};
+    use crate::support::Moto;
+
+    if Command::new("tmux").arg("-V").output().is_err() {
+        panic!("tmux is needed for this test (scripts/test installs it)");
+    }
+    let dir = tempdir();
+    let blueprint = dir.join("bp.yaml");
+    std::fs::write(&blueprint, SMALL).unwrap();
+    let bp = blueprint.to_str().unwrap();
+    // The same apply without a terminal, on a server of its own: the lines to expect.
+    let plain_moto = Moto::start();
+    let plain = Command::new(env!("CARGO_BIN_EXE_lz"))
+        .args(["apply", bp, "--auto-approve"])
+        .envs(env_for(&plain_moto.endpoint()))
+        .output()
+        .unwrap();
+    assert_eq!(plain.status.code(), Some(0), "{}", text(&plain.stderr));
+    let plain = text(&plain.stdout);
+    let progress_lines = |all: &str| -> std::collections::BTreeSet<String> {
+        all.lines()
+            .map(str::trim_end)
+            .filter(|l| {
+                l.ends_with(" complete")
+                    || l.starts_with("Round ")
+                    || l.starts_with("Apply complete:")
+                    || l.starts_with("0 changes remaining")
+            })
+            .map(str::to_owned)
+            .collect()
+    };
+    let want = progress_lines(&plain);
+    assert!(want.len() > 20, "{plain}");
+    // On a terminal, with account creations held in progress for a while, as AWS does.
+    let moto = Arc::new(Moto::start());
+    let slow = Arc::new(SlowCreation::new(std::time::Duration::from_secs(4)));
+    let proxy = Proxy::with(moto.port(), Rule::SlowCreation(slow));
+    let session = format!("lz-it-{}", std::process::id());
+    let mut command = String::new();
+    for (key, value) in env_for(&proxy.endpoint()) {
+        command.push_str(&format!("{key}='{value}' "));
+    }
+    let lz_bin = env!("CARGO_BIN_EXE_lz");
+    command.push_str(&format!(
+        "'{lz_bin}' apply '{bp}' --auto-approve; echo \"EXIT $?\"; sleep 600"
+    ));
+    let started = Command::new("tmux")
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            "160",
+            "-y",
+            "50",
+            &command,
+        ])
+        .status()
+        .unwrap();
+    assert!(started.success());
+    let capture = || {
+        let out = Command::new("tmux")
+            .args([
+                "capture-pane",
+                "-p",
+                "-J",
+                "-S",
+                "-",
+                "-E",
+                "-",
+                "-t",
+                &session,
+            ])
+            .output()
+            .unwrap();
+        text(&out.stdout)
+    };
+    let mut seen_in_flight = false;
+    let mut seen_accounts = false;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(240);
+    let screen = loop {
+        let screen = capture();
+        seen_in_flight |= screen.contains("creating account.");
+        seen_accounts |= screen.contains("being created");
+        if screen.contains("EXIT ") {
+            break screen;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "apply did not end:\n{screen}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let _ = Command::new("tmux")
+        .args(["kill-session", "-t", &session])
+        .status();
+    assert!(screen.contains("EXIT 0"), "{screen}");
+    assert!(seen_in_flight, "a bar named an account being created");
+    assert!(seen_accounts, "the accounts line counted the creations");
+    assert_eq!(progress_lines(&screen), want, "{screen}");
+    assert!(
+        !screen.contains("being created"),
+        "the bars are gone at the end"
+    );
+}
+
+/// `--quiet` prints the result and nothing else: no plan, no progress.
+#[test]
+fn a_quiet_apply_prints_only_its_result() {
+    let moto = crate::support::Moto::start();
+    let dir = tempdir();
+    let blueprint = dir.join("bp.yaml");
+    std::fs::write(&blueprint, SMALL).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lz"))
+        .args([
+            "apply",
+            blueprint.to_str().unwrap(),
+            "--auto-approve",
+            "--quiet",
+        ])
+        .envs(env_for(&moto.endpoint()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<String> = text(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with("Apply complete: "), "{lines:?}");
+    assert_eq!(
+        lines[1],
+        "0 changes remaining. The landing zone matches the blueprint."
+    );
+    assert_eq!(text(&out.stderr), "");
 }
