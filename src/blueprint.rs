@@ -259,6 +259,11 @@ pub struct Customer {
     /// Extra tags for this customer's accounts.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Emails of this customer's accounts, by environment, where they do not follow the
+    /// organization's template: accounts that already exist (adopted with `lz init
+    /// --from-organization`). AWS knows an account by its email, so lz must ask for the same.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub emails: BTreeMap<String, String>,
 }
 
 /// The role tiers. Each standard tier exists with its defaults unless overridden.

@@ -34,6 +34,7 @@
 #![deny(missing_docs)]
 
 pub mod actual;
+pub mod adopt;
 pub mod apply;
 pub mod aws;
 pub mod blueprint;

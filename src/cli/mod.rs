@@ -4,6 +4,7 @@
 mod apply;
 mod check;
 mod graph;
+mod init;
 mod plan;
 mod profiles;
 mod progress;
@@ -40,6 +41,8 @@ enum Command {
     /// Prove the security properties by evaluating the policies: escalation, MFA, trust,
     /// the audit trail. Exit 0 when every property holds, 1 otherwise.
     Check(check::Args),
+    /// Write a blueprint describing an organization that exists, to adopt it.
+    Init(init::Args),
     /// Draw the organization: units, accounts, tier roles, who assumes them, the audit flow.
     Graph(graph::Args),
     /// Print AWS config profiles for every tier role people in the security account may assume.
@@ -62,6 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Apply(a) => apply::exec(a, &session),
         Command::Check(a) => check::exec(a, &session),
         Command::Graph(a) => graph::exec(a, &session),
+        Command::Init(a) => init::exec(a, &session),
         Command::Profiles(a) => profiles::exec(a, &session),
         Command::Completions { shell } => {
             use clap::CommandFactory;

@@ -335,7 +335,7 @@ pub(crate) fn accounts(bp: &Blueprint) -> Vec<PlannedAccount<'_>> {
             tags.insert("lz:customer".to_owned(), customer.clone());
             tags.insert("lz:environment".to_owned(), env.clone());
             out.push(PlannedAccount {
-                email: bp.account_email(&name, None),
+                email: bp.account_email(&name, spec.emails.get(env).map(String::as_str)),
                 name,
                 ou: &environment.ou,
                 environment: Some(env),

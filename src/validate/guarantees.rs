@@ -20,6 +20,7 @@ pub(super) fn check(bp: &Blueprint) -> Vec<Problem> {
         Customer {
             environments: bp.environments.keys().cloned().collect(),
             tags: Default::default(),
+            emails: Default::default(),
         },
     )]);
     let report = check_with(&Inventory::offline(&probe), Unknown::AllowsNothing);

@@ -239,13 +239,25 @@ fn accounts(bp: &Blueprint, out: &mut Vec<Problem>) {
                 continue;
             }
             let name = Blueprint::workload_account_name(customer, env);
+            let explicit = spec.emails.get(env);
             sources.push(Source {
-                email: bp.account_email(&name, None),
+                email: bp.account_email(&name, explicit.map(String::as_str)),
                 name,
                 name_at: item.clone(),
-                email_at: item,
-                explicit_email: false,
+                email_at: match explicit {
+                    Some(_) => at.key("emails").key(env),
+                    None => item,
+                },
+                explicit_email: explicit.is_some(),
             });
+        }
+        for env in spec.emails.keys() {
+            if !spec.environments.contains(env) {
+                out.push(Problem::at_key(
+                    at.key("emails").key(env),
+                    format!("`{env}` is not one of customer `{customer}`'s environments"),
+                ));
+            }
         }
     }
     let template_ok = template_ok(bp);

@@ -1025,3 +1025,37 @@ fn guardrail_targets_and_names_must_exist() {
         ]
     );
 }
+
+#[test]
+fn a_customer_email_names_one_of_its_environments_and_is_an_email() {
+    let text = with(
+        "lumo: { environments: [dev, prod] }",
+        "lumo: { environments: [dev, prod], emails: { prod: \"lumo@x\", test: \"t@lumo.example\" } }",
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "13:54: customers.lumo.emails.prod: account `lumo-prod`: `lumo@x` is not an email address",
+            "13:64: customers.lumo.emails.test: `test` is not one of customer `lumo`'s environments",
+        ]
+    );
+    // An explicit email replaces the template's for that account only.
+    let text = with(
+        "lumo: { environments: [dev, prod] }",
+        "lumo: { environments: [dev, prod], emails: { prod: \"lumo-team@acme.example\" } }",
+    );
+    let bp = Blueprint::parse("bp.yaml", &text).unwrap();
+    let emails: Vec<String> = crate::desired::accounts(&bp)
+        .into_iter()
+        .map(|a| a.email)
+        .collect();
+    assert_eq!(
+        emails,
+        [
+            "aws+security@acme.example",
+            "aws+log-archive@acme.example",
+            "aws+lumo-dev@acme.example",
+            "lumo-team@acme.example"
+        ]
+    );
+}

@@ -272,3 +272,110 @@ fn a_quiet_apply_prints_only_its_result() {
     );
     assert_eq!(text(&out.stderr), "");
 }
+
+/// `lz init --from-organization` on an organization made with boto3, as another tool would
+/// have made it: the blueprint it writes validates, and planned against the same organization
+/// it adopts the accounts that fit and creates none.
+#[tokio::test]
+async fn a_blueprint_written_from_an_organization_plans_no_account_creation() {
+    let moto = crate::support::Moto::start();
+    let script = r#"
+import boto3
+org = boto3.client("organizations", region_name="eu-west-3")
+org.create_organization(FeatureSet="ALL")
+root = org.list_roots()["Roots"][0]["Id"]
+units = {n: org.create_organizational_unit(ParentId=root, Name=n)["OrganizationalUnit"]["Id"]
+         for n in ["Security", "Development", "Production"]}
+org.create_organizational_unit(ParentId=units["Production"], Name="Legacy")
+for name, email, unit in [
+    ("security", "aws+security@corp.example", "Security"),
+    ("log-archive", "aws+log-archive@corp.example", "Security"),
+    ("lumo-dev", "aws+lumo-dev@corp.example", "Development"),
+    ("lumo-prod", "aws+lumo-prod@corp.example", "Production"),
+    ("retail-prod", "retail-team@corp.example", "Production"),
+    ("payments", "aws+payments@corp.example", "Production"),
+    ("scratch", "aws+scratch@corp.example", None),
+]:
+    status = org.create_account(Email=email, AccountName=name)["CreateAccountStatus"]
+    account = org.describe_create_account_status(
+        CreateAccountRequestId=status["Id"])["CreateAccountStatus"]["AccountId"]
+    if unit:
+        org.move_account(AccountId=account, SourceParentId=root, DestinationParentId=units[unit])
+"#;
+    let made = Command::new(repo_path(".venv/bin/python"))
+        .args(["-c", script])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let dir = tempdir();
+    let blueprint = dir.join("corp.yaml");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_lz"))
+            .args(args)
+            .envs(env_for(&moto.endpoint()))
+            .output()
+            .unwrap()
+    };
+    let bp = blueprint.to_str().unwrap();
+    let init = run(&["init", "--from-organization", "--name", "corp", "--out", bp]);
+    assert_eq!(init.status.code(), Some(0), "{}", text(&init.stderr));
+    assert!(
+        text(&init.stderr).contains("Described 5 account(s)"),
+        "{}",
+        text(&init.stderr)
+    );
+    let yaml = std::fs::read_to_string(&blueprint).unwrap();
+    for left in [
+        "# - account `payments`",
+        "# - account `scratch`",
+        "# - unit `Legacy (in Production)`",
+    ] {
+        assert!(yaml.contains(left), "{left} in\n{yaml}");
+    }
+    // Never over a file that exists.
+    let again = run(&["init", "--from-organization", "--out", bp]);
+    assert_eq!(again.status.code(), Some(1));
+    let valid = run(&["validate", bp]);
+    assert_eq!(
+        valid.status.code(),
+        Some(0),
+        "{}\n{yaml}",
+        text(&valid.stderr)
+    );
+    let planned = run(&["plan", bp, "--json"]);
+    assert_eq!(
+        planned.status.code(),
+        Some(0),
+        "{}\n{yaml}",
+        text(&planned.stderr)
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&planned.stdout).unwrap();
+    let accounts: Vec<(&str, &str)> = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] == "account")
+        .map(|c| {
+            (
+                c["address"].as_str().unwrap(),
+                c["action"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        accounts,
+        [
+            ("account.security", "adopt"),
+            ("account.log-archive", "adopt"),
+            ("account.lumo-dev", "adopt"),
+            ("account.lumo-prod", "adopt"),
+            ("account.retail-prod", "adopt"),
+        ],
+        "{yaml}"
+    );
+}

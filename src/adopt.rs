@@ -1,0 +1,461 @@
+//! Adopting an organization that exists: read it (never writing) and write the blueprint that
+//! describes it as far as blueprint version 1 can, so that planning it against the same
+//! organization adopts what is there and creates no account.
+//!
+//! How the organization maps onto a blueprint:
+//! - the security and log-archive accounts are found by name (`security`, `audit`,
+//!   `log-archive`, `log archive`, with any prefix), or named by the caller;
+//! - each unit directly under the root that holds other accounts is an environment, named by
+//!   the suffix most of its accounts share (`lumo-prod`, `retail-prod`: `prod`), or else by
+//!   the unit's name;
+//! - an account in an environment's unit named `<customer>-<environment>` is that customer's
+//!   account there;
+//! - the email template is the one most accounts follow (`aws+{account}@example.com`); an
+//!   account that does not follow it keeps its own email, since AWS knows an account by its
+//!   email (`email:` for the core accounts, `customers.<c>.emails` for the others);
+//! - everything else (accounts under the root or in nested units, names that do not fit,
+//!   suspended accounts) is left alone, and listed at the end of the blueprint with why.
+//!
+//! The guardrails an adopted organization gets are the baseline only: the data perimeter, the
+//! tag policy and Block Public Access can break workloads that exist, so they are written
+//! turned off, for the team to turn on after review.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+use aws_sdk_organizations::types::AccountStatus;
+
+use crate::aws::{Aws, call};
+use crate::discover::DiscoverError;
+use crate::discover::organizations::{list_root, list_top_ous};
+
+/// An organization as read for adoption.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Organization {
+    /// Its id (`o-…`).
+    pub id: String,
+    /// The management account's id.
+    pub management_account_id: String,
+    /// The units directly under the root, by id: their names.
+    pub units: Vec<Unit>,
+    /// Units deeper down, which blueprint version 1 cannot describe.
+    pub nested_units: Vec<String>,
+    /// Every account but the management account.
+    pub accounts: Vec<Account>,
+}
+
+/// A unit directly under the root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// An account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its email.
+    pub email: String,
+    /// Where it is.
+    pub place: Place,
+    /// Whether it is active (not suspended or leaving).
+    pub active: bool,
+}
+
+/// Where an account is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// Directly under the root.
+    Root,
+    /// In the unit with this id, directly under the root.
+    Unit(String),
+    /// Deeper down.
+    Nested,
+}
+
+/// What the caller decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdoptOptions {
+    /// The blueprint's name.
+    pub name: String,
+    /// The home region.
+    pub home_region: String,
+    /// The security account's name, if it is not found by name.
+    pub security: Option<String>,
+    /// The log-archive account's name, if it is not found by name.
+    pub log_archive: Option<String>,
+}
+
+/// The blueprint written, and what it leaves out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adoption {
+    /// The blueprint, as YAML with comments.
+    pub yaml: String,
+    /// Accounts described.
+    pub described: usize,
+    /// Accounts and units left out, each with why.
+    pub left_out: Vec<String>,
+}
+
+/// Why no blueprint could be written.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AdoptError {
+    /// A core account was not found.
+    #[error("no {role} account found (looked for a name like {looked}); name it with {flag} NAME")]
+    CoreAccountNotFound {
+        /// `security` or `log-archive`.
+        role: &'static str,
+        /// The names looked for.
+        looked: &'static str,
+        /// The flag that names it.
+        flag: &'static str,
+    },
+}
+
+/// Reads the organization: its root's units, the units under them (names only), and every
+/// account with its place. Only reads.
+pub async fn read(aws: &Aws) -> Result<Organization, DiscoverError> {
+    let org = &aws.organizations;
+    let described = org
+        .describe_organization()
+        .send()
+        .await
+        .map_err(call("organizations.DescribeOrganization"))?
+        .organization
+        .unwrap_or_else(|| aws_sdk_organizations::types::Organization::builder().build());
+    let mut out = Organization {
+        id: described.id().unwrap_or_default().to_owned(),
+        management_account_id: described.master_account_id().unwrap_or_default().to_owned(),
+        ..Organization::default()
+    };
+    let root = list_root(org).await?.unwrap_or_default();
+    for (id, name) in list_top_ous(org, &root).await? {
+        for (_, nested) in list_top_ous(org, &id).await? {
+            out.nested_units.push(format!("{nested} (in {name})"));
+        }
+        out.units.push(Unit { id, name });
+    }
+    let mut place: HashMap<String, Place> = HashMap::new();
+    let holders = std::iter::once((root.clone(), Place::Root)).chain(
+        out.units
+            .iter()
+            .map(|u| (u.id.clone(), Place::Unit(u.id.clone()))),
+    );
+    for (parent, here) in holders {
+        let pages: Vec<_> = org
+            .list_accounts_for_parent()
+            .parent_id(&parent)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(call("organizations.ListAccountsForParent"))?;
+        for account in pages.iter().flat_map(|p| p.accounts()) {
+            place.insert(account.id().unwrap_or_default().to_owned(), here.clone());
+        }
+    }
+    let pages: Vec<_> = org
+        .list_accounts()
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(call("organizations.ListAccounts"))?;
+    for account in pages.iter().flat_map(|p| p.accounts()) {
+        let id = account.id().unwrap_or_default().to_owned();
+        if id == out.management_account_id {
+            continue;
+        }
+        out.accounts.push(Account {
+            name: account.name().unwrap_or_default().to_owned(),
+            email: account.email().unwrap_or_default().to_owned(),
+            place: place.remove(&id).unwrap_or(Place::Nested),
+            active: account.status() == Some(&AccountStatus::Active),
+            id,
+        });
+    }
+    Ok(out)
+}
+
+/// Names that mark the security account, compared without case, alone or after a prefix and
+/// a `-` (Control Tower names it `Audit`).
+const SECURITY_NAMES: &[&str] = &["security", "audit"];
+/// Names that mark the log-archive account.
+const LOG_ARCHIVE_NAMES: &[&str] = &["log-archive", "log archive", "logarchive", "logs"];
+
+fn is_named(name: &str, names: &[&str]) -> bool {
+    let name = name.to_ascii_lowercase();
+    names
+        .iter()
+        .any(|n| name == *n || name.ends_with(&format!("-{n}")) || name.ends_with(&format!(" {n}")))
+}
+
+/// A slug as blueprints name environments and customers.
+fn is_slug(name: &str) -> bool {
+    !name.is_empty()
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// The slug of a unit's name: `Pre Prod` is `pre-prod`.
+fn slug(name: &str) -> String {
+    let lower: String = name
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    lower
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// The blueprint describing `org`.
+pub fn describe(org: &Organization, options: &AdoptOptions) -> Result<Adoption, AdoptError> {
+    let mut left_out = Vec::new();
+    let active: Vec<&Account> = org
+        .accounts
+        .iter()
+        .filter(|a| {
+            if !a.active {
+                left_out.push(format!(
+                    "account `{}` ({}): not active (suspended or leaving)",
+                    a.name, a.id
+                ));
+            }
+            a.active
+        })
+        .collect();
+    let core = |chosen: &Option<String>, names: &[&str]| -> Option<&Account> {
+        match chosen {
+            Some(name) => active.iter().copied().find(|a| &a.name == name),
+            None => active.iter().copied().find(|a| is_named(&a.name, names)),
+        }
+    };
+    let security =
+        core(&options.security, SECURITY_NAMES).ok_or(AdoptError::CoreAccountNotFound {
+            role: "security",
+            looked: "`security` or `audit`",
+            flag: "--security",
+        })?;
+    let log_archive =
+        core(&options.log_archive, LOG_ARCHIVE_NAMES).ok_or(AdoptError::CoreAccountNotFound {
+            role: "log-archive",
+            looked: "`log-archive` or `log archive`",
+            flag: "--log-archive",
+        })?;
+    let unit_name = |id: &str| {
+        org.units
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| u.name.clone())
+            .unwrap_or_default()
+    };
+    // Environments: the units holding workload accounts.
+    let mut environments: Vec<(String, String)> = Vec::new(); // (key, unit name)
+    let mut customers: BTreeMap<String, Vec<(String, &Account)>> = BTreeMap::new();
+    for unit in &org.units {
+        let held: Vec<&Account> = active
+            .iter()
+            .copied()
+            .filter(|a| a.place == Place::Unit(unit.id.clone()))
+            .filter(|a| a.id != security.id && a.id != log_archive.id)
+            .collect();
+        if held.is_empty() {
+            continue;
+        }
+        let mut suffixes: BTreeMap<&str, usize> = BTreeMap::new();
+        for a in &held {
+            if let Some((_, suffix)) = a.name.rsplit_once('-')
+                && is_slug(suffix)
+            {
+                *suffixes.entry(suffix).or_default() += 1;
+            }
+        }
+        let key = suffixes
+            .iter()
+            .max_by_key(|(suffix, n)| (**n, std::cmp::Reverse(**suffix)))
+            .map(|(s, _)| s.to_string())
+            .unwrap_or_else(|| slug(&unit.name));
+        if !is_slug(&key) || environments.iter().any(|(k, _)| *k == key) {
+            left_out.push(format!(
+                "unit `{}` and its {} account(s): no environment name fits it",
+                unit.name,
+                held.len()
+            ));
+            continue;
+        }
+        for a in held {
+            match a.name.strip_suffix(&format!("-{key}")) {
+                Some(customer) if is_slug(customer) => customers
+                    .entry(customer.to_owned())
+                    .or_default()
+                    .push((key.clone(), a)),
+                _ => left_out.push(format!(
+                    "account `{}` ({}) in unit `{}`: its name is not `<customer>-{key}`",
+                    a.name, a.id, unit.name
+                )),
+            }
+        }
+        environments.push((key, unit.name.clone()));
+    }
+    for a in &active {
+        if a.id == security.id || a.id == log_archive.id {
+            continue;
+        }
+        match &a.place {
+            Place::Root => left_out.push(format!(
+                "account `{}` ({}): directly under the root, in no unit",
+                a.name, a.id
+            )),
+            Place::Nested => left_out.push(format!(
+                "account `{}` ({}): in a nested unit (blueprint version 1 has units directly under the root)",
+                a.name, a.id
+            )),
+            Place::Unit(_) => {}
+        }
+    }
+    for nested in &org.nested_units {
+        left_out.push(format!(
+            "unit `{nested}`: nested (blueprint version 1 has units directly under the root)"
+        ));
+    }
+    // The email template most described accounts follow.
+    let described: Vec<&Account> = [security, log_archive]
+        .into_iter()
+        .chain(customers.values().flatten().map(|(_, a)| *a))
+        .collect();
+    let mut templates: BTreeMap<String, usize> = BTreeMap::new();
+    for a in &described {
+        if let Some(t) = template_of(a) {
+            *templates.entry(t).or_default() += 1;
+        }
+    }
+    let template = templates
+        .iter()
+        .max_by_key(|(t, n)| (**n, std::cmp::Reverse((*t).clone())))
+        .map(|(t, _)| t.clone());
+    let follows = |a: &Account| {
+        template.as_deref().is_some_and(|t| {
+            t.replace("{account}", &a.name)
+                .eq_ignore_ascii_case(&a.email)
+        })
+    };
+    let mut y = String::new();
+    let _ = writeln!(
+        y,
+        "# Written by `lz init --from-organization` from organization {} (management account {}).",
+        org.id, org.management_account_id
+    );
+    y.push_str(
+        "# Review it, then `lz plan` it: it should create no account, and adopt (tag) what exists.\n",
+    );
+    let _ = writeln!(y, "version: 1\nname: {}", quoted(&options.name));
+    let _ = writeln!(y, "home_region: {}", quoted(&options.home_region));
+    y.push_str("organization:\n");
+    match &template {
+        Some(t) => {
+            let _ = writeln!(y, "  email: {}   # most accounts follow it", quoted(t));
+        }
+        None => {
+            y.push_str("  # No account's email holds its name: edit this template for the accounts lz creates.\n");
+            y.push_str("  email: \"aws+{account}@example.com\"\n");
+        }
+    }
+    let unit_of = |a: &Account| match &a.place {
+        Place::Unit(id) => unit_name(id),
+        _ => "Security".to_owned(),
+    };
+    y.push_str("accounts:\n");
+    for (key, a) in [("security", security), ("log_archive", log_archive)] {
+        let _ = write!(
+            y,
+            "  {key}: {{ name: {}, ou: {}",
+            quoted(&a.name),
+            quoted(&unit_of(a))
+        );
+        if !follows(a) {
+            let _ = write!(y, ", email: {}", quoted(&a.email));
+        }
+        let _ = write!(y, " }}   # {}", a.id);
+        if !matches!(a.place, Place::Unit(_)) {
+            y.push_str(": in no unit under the root now; apply moves it to `Security`");
+        }
+        y.push('\n');
+    }
+    y.push_str("environments:\n");
+    if environments.is_empty() {
+        y.push_str("  {}\n");
+    }
+    for (key, unit) in &environments {
+        let _ = writeln!(y, "  {key}: {{ ou: {} }}", quoted(unit));
+    }
+    y.push_str("customers:\n");
+    if customers.is_empty() {
+        y.push_str("  {}\n");
+    }
+    for (customer, accounts) in &customers {
+        let envs: Vec<&str> = accounts.iter().map(|(e, _)| e.as_str()).collect();
+        let _ = write!(y, "  {customer}: {{ environments: [{}]", envs.join(", "));
+        let emails: Vec<String> = accounts
+            .iter()
+            .filter(|(_, a)| !follows(a))
+            .map(|(env, a)| format!("{env}: {}", quoted(&a.email)))
+            .collect();
+        if !emails.is_empty() {
+            let _ = write!(y, ", emails: {{ {} }}", emails.join(", "));
+        }
+        let ids: Vec<&str> = accounts.iter().map(|(_, a)| a.id.as_str()).collect();
+        let _ = writeln!(y, " }}   # {}", ids.join(", "));
+    }
+    y.push_str(
+        "# The baseline protects lz's roles and the organization. The other guardrails can break\n\
+         # workloads that exist: turn each on after checking what it denies (see the README).\n\
+         guardrails:\n  baseline: true\n  data_perimeter: false\n  tag_policy: false\n  block_public_access: false\n",
+    );
+    let total = org.accounts.len() + 1;
+    if total > 10 {
+        let _ = writeln!(
+            y,
+            "# The organization holds {total} accounts: its quota was raised to at least that."
+        );
+        let _ = writeln!(y, "quotas: {{ accounts_per_organization: {total} }}");
+    }
+    if !left_out.is_empty() {
+        y.push_str("\n# Left alone: blueprint version 1 cannot describe these, and lz never touches them.\n");
+        for why in &left_out {
+            let _ = writeln!(y, "# - {why}");
+        }
+    }
+    Ok(Adoption {
+        yaml: y,
+        described: described.len(),
+        left_out,
+    })
+}
+
+/// The template an account's email follows: its name in it replaced by `{account}`.
+fn template_of(account: &Account) -> Option<String> {
+    let lower = account.email.to_ascii_lowercase();
+    let at = lower.find(&account.name.to_ascii_lowercase())?;
+    let mut template = account.email.clone();
+    template.replace_range(at..at + account.name.len(), "{account}");
+    Some(template)
+}
+
+/// A YAML double-quoted string.
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).expect("a string serialises")
+}
+
+#[cfg(test)]
+mod tests;
