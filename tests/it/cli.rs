@@ -318,3 +318,67 @@ async fn no_secret_reaches_output_logs_or_plans() {
         assert!(!written.contains(secret), "{secret} in the plan file");
     }
 }
+
+/// The example CI workflow is valid YAML, and every `lz` command in it uses a subcommand and
+/// flags this `lz` has: the example cannot drift from the tool.
+#[test]
+fn the_example_workflow_uses_only_flags_lz_has() {
+    let yaml = std::fs::read_to_string(repo_path("examples/github-workflow.yml")).unwrap();
+    let workflow: serde_json::Value = serde_saphyr::from_str(&yaml).expect("valid YAML");
+    let mut runs = Vec::new();
+    for job in workflow["jobs"].as_object().unwrap().values() {
+        for step in job["steps"].as_array().unwrap() {
+            if let Some(run) = step["run"].as_str() {
+                runs.push(run.to_owned());
+            }
+        }
+    }
+    let mut commands = 0;
+    for line in runs.iter().flat_map(|r| r.lines()) {
+        let Some(rest) = line.trim().strip_prefix("lz ") else {
+            continue;
+        };
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        let help = lz(&[words[0], "--help"]);
+        assert_eq!(help.status.code(), Some(0), "lz {}", words[0]);
+        let help = text(&help.stdout);
+        for flag in words.iter().filter(|w| w.starts_with("--")) {
+            assert!(
+                help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}\n")),
+                "lz {}: {flag}",
+                words[0]
+            );
+        }
+        commands += 1;
+    }
+    assert!(commands >= 4, "validate, plan, graph, apply");
+}
+
+/// Shell completions: a bash script that bash reads without error, naming the subcommands.
+#[test]
+fn completions_are_a_script_the_shell_reads() {
+    let out = lz(&["completions", "bash"]);
+    assert_eq!(out.status.code(), Some(0));
+    let script = text(&out.stdout);
+    for sub in [
+        "plan",
+        "apply",
+        "check",
+        "graph",
+        "profiles",
+        "init",
+        "completions",
+    ] {
+        assert!(script.contains(sub), "{sub}");
+    }
+    let dir = tempdir();
+    let file = dir.join("lz.bash");
+    std::fs::write(&file, &script).unwrap();
+    let checked = Command::new("bash").arg("-n").arg(&file).output().unwrap();
+    assert!(checked.status.success(), "{}", text(&checked.stderr));
+    for shell in ["zsh", "fish"] {
+        let out = lz(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(text(&out.stdout).contains("profiles"), "{shell}");
+    }
+}
