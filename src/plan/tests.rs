@@ -468,6 +468,52 @@ fn the_human_plan_reads_like_terraform() {
 }
 
 #[test]
+fn a_changed_policy_reads_as_a_line_diff_in_the_human_plan() {
+    let (desired, mut actual) = setup();
+    let Spec::IamRole(role) = spec_mut(&mut actual, "role.lumo-prod.lz-watcher") else {
+        panic!()
+    };
+    let mut trust = serde_json::to_value(&*role.trust_policy).unwrap();
+    trust["Statement"][0]["Action"] = serde_json::json!("sts:*");
+    role.trust_policy = Arc::new(serde_json::from_value(trust).unwrap());
+    let text = crate::render::human(&plan(&desired, &actual), Default::default());
+    let diff: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.contains("~ trust_policy:"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let removed: Vec<&str> = diff
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("        - "))
+        .collect();
+    let added: Vec<&str> = diff
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("        + "))
+        .collect();
+    assert_eq!(
+        removed,
+        ["        -       \"Action\": \"sts:*\","],
+        "{text}"
+    );
+    assert_eq!(
+        added,
+        [
+            "        +       \"Action\": [",
+            "        +         \"sts:AssumeRole\",",
+            "        +         \"sts:TagSession\"",
+            "        +       ],",
+        ],
+        "{text}"
+    );
+    // Context, not the whole document: the version line is far from the change.
+    assert!(!diff.iter().any(|l| l.contains("Version")), "{text}");
+    assert!(!text.contains(" -> "), "no before/after blobs: {text}");
+}
+
+#[test]
 fn an_unreadable_account_is_left_out_and_said() {
     let (desired, mut actual) = setup();
     actual
