@@ -23,7 +23,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
-use aws_sdk_organizations::types::AccountStatus;
+use aws_sdk_organizations::types::{AccountState, AccountStatus};
 
 use crate::aws::{Aws, call};
 use crate::discover::DiscoverError;
@@ -116,6 +116,30 @@ pub enum AdoptError {
         /// The flag that names it.
         flag: &'static str,
     },
+    /// Several accounts have a name that marks a core account.
+    #[error(
+        "accounts {} could each be the {role} account; name it with {flag} NAME",
+        candidates.join(", ")
+    )]
+    CoreAccountAmbiguous {
+        /// `security` or `log-archive`.
+        role: &'static str,
+        /// The accounts whose names match.
+        candidates: Vec<String>,
+        /// The flag that names it.
+        flag: &'static str,
+    },
+    /// The account named by a flag is not an active account of the organization.
+    #[error("no active account is named `{name}` (given with {flag})")]
+    NamedAccountNotFound {
+        /// The name given.
+        name: String,
+        /// The flag that gave it.
+        flag: &'static str,
+    },
+    /// One account was named as both core accounts.
+    #[error("`{0}` cannot be both the security and the log-archive account")]
+    SameCoreAccount(String),
 }
 
 /// Reads the organization: its root's units, the units under them (names only), and every
@@ -176,7 +200,13 @@ pub async fn read(aws: &Aws) -> Result<Organization, DiscoverError> {
             name: account.name().unwrap_or_default().to_owned(),
             email: account.email().unwrap_or_default().to_owned(),
             place: place.remove(&id).unwrap_or(Place::Nested),
-            active: account.status() == Some(&AccountStatus::Active),
+            // `State` replaces `Status` (retired by AWS in September 2026); an emulator may
+            // still send only the older one.
+            active: match (account.state(), account.status()) {
+                (Some(state), _) => *state == AccountState::Active,
+                (None, Some(status)) => *status == AccountStatus::Active,
+                (None, None) => true,
+            },
             id,
         });
     }
@@ -187,7 +217,7 @@ pub async fn read(aws: &Aws) -> Result<Organization, DiscoverError> {
 /// a `-` (Control Tower names it `Audit`).
 const SECURITY_NAMES: &[&str] = &["security", "audit"];
 /// Names that mark the log-archive account.
-const LOG_ARCHIVE_NAMES: &[&str] = &["log-archive", "log archive", "logarchive", "logs"];
+const LOG_ARCHIVE_NAMES: &[&str] = &["log-archive", "log archive", "logarchive"];
 
 fn is_named(name: &str, names: &[&str]) -> bool {
     let name = name.to_ascii_lowercase();
@@ -235,24 +265,63 @@ pub fn describe(org: &Organization, options: &AdoptOptions) -> Result<Adoption, 
             a.active
         })
         .collect();
-    let core = |chosen: &Option<String>, names: &[&str]| -> Option<&Account> {
-        match chosen {
-            Some(name) => active.iter().copied().find(|a| &a.name == name),
-            None => active.iter().copied().find(|a| is_named(&a.name, names)),
+    let core = |chosen: &Option<String>,
+                names: &[&str],
+                role: &'static str,
+                looked: &'static str,
+                flag: &'static str|
+     -> Result<&Account, AdoptError> {
+        if let Some(name) = chosen {
+            return active
+                .iter()
+                .copied()
+                .find(|a| &a.name == name)
+                .ok_or_else(|| AdoptError::NamedAccountNotFound {
+                    name: name.clone(),
+                    flag,
+                });
+        }
+        let found: Vec<&Account> = active
+            .iter()
+            .copied()
+            .filter(|a| is_named(&a.name, names))
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(one),
+            [] => Err(AdoptError::CoreAccountNotFound { role, looked, flag }),
+            many => Err(AdoptError::CoreAccountAmbiguous {
+                role,
+                candidates: many
+                    .iter()
+                    .map(|a| format!("`{}` ({})", a.name, a.id))
+                    .collect(),
+                flag,
+            }),
         }
     };
-    let security =
-        core(&options.security, SECURITY_NAMES).ok_or(AdoptError::CoreAccountNotFound {
-            role: "security",
-            looked: "`security` or `audit`",
-            flag: "--security",
-        })?;
-    let log_archive =
-        core(&options.log_archive, LOG_ARCHIVE_NAMES).ok_or(AdoptError::CoreAccountNotFound {
-            role: "log-archive",
-            looked: "`log-archive` or `log archive`",
-            flag: "--log-archive",
-        })?;
+    let security = core(
+        &options.security,
+        SECURITY_NAMES,
+        "security",
+        "`security` or `audit`",
+        "--security",
+    )?;
+    let log_archive = core(
+        &options.log_archive,
+        LOG_ARCHIVE_NAMES,
+        "log-archive",
+        "`log-archive`, `log archive` or `logarchive`",
+        "--log-archive",
+    )?;
+    if security.id == log_archive.id || security.name == log_archive.name {
+        return Err(AdoptError::SameCoreAccount(security.name.clone()));
+    }
+    // AWS lets two accounts share a name; a blueprint names each account once.
+    let mut named: BTreeMap<&str, usize> = BTreeMap::new();
+    for a in &active {
+        *named.entry(a.name.as_str()).or_default() += 1;
+    }
+    let shared = |a: &Account| named.get(a.name.as_str()).copied().unwrap_or(0) > 1;
     let unit_name = |id: &str| {
         org.units
             .iter()
@@ -295,6 +364,13 @@ pub fn describe(org: &Organization, options: &AdoptOptions) -> Result<Adoption, 
             continue;
         }
         for a in held {
+            if shared(a) {
+                left_out.push(format!(
+                    "account `{}` ({}) in unit `{}`: another account has its name",
+                    a.name, a.id, unit.name
+                ));
+                continue;
+            }
             match a.name.strip_suffix(&format!("-{key}")) {
                 Some(customer) if is_slug(customer) => customers
                     .entry(customer.to_owned())
@@ -397,19 +473,25 @@ pub fn describe(org: &Organization, options: &AdoptOptions) -> Result<Adoption, 
         y.push_str("  {}\n");
     }
     for (key, unit) in &environments {
-        let _ = writeln!(y, "  {key}: {{ ou: {} }}", quoted(unit));
+        let _ = writeln!(y, "  {}: {{ ou: {} }}", quoted(key), quoted(unit));
     }
     y.push_str("customers:\n");
     if customers.is_empty() {
         y.push_str("  {}\n");
     }
     for (customer, accounts) in &customers {
-        let envs: Vec<&str> = accounts.iter().map(|(e, _)| e.as_str()).collect();
-        let _ = write!(y, "  {customer}: {{ environments: [{}]", envs.join(", "));
+        // Quoted, keys too: `007` unquoted would be read back as the number 7.
+        let envs: Vec<String> = accounts.iter().map(|(e, _)| quoted(e)).collect();
+        let _ = write!(
+            y,
+            "  {}: {{ environments: [{}]",
+            quoted(customer),
+            envs.join(", ")
+        );
         let emails: Vec<String> = accounts
             .iter()
             .filter(|(_, a)| !follows(a))
-            .map(|(env, a)| format!("{env}: {}", quoted(&a.email)))
+            .map(|(env, a)| format!("{}: {}", quoted(env), quoted(&a.email)))
             .collect();
         if !emails.is_empty() {
             let _ = write!(y, ", emails: {{ {} }}", emails.join(", "));
@@ -431,7 +513,10 @@ pub fn describe(org: &Organization, options: &AdoptOptions) -> Result<Adoption, 
         let _ = writeln!(y, "quotas: {{ accounts_per_organization: {total} }}");
     }
     if !left_out.is_empty() {
-        y.push_str("\n# Left alone: blueprint version 1 cannot describe these, and lz never touches them.\n");
+        y.push_str(
+            "\n# Left out: blueprint version 1 cannot describe these, and lz makes no change to them\n\
+             # (the baseline guardrail, attached to the root, applies to them as to every account).\n",
+        );
         for why in &left_out {
             let _ = writeln!(y, "# - {why}");
         }

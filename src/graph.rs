@@ -365,6 +365,29 @@ fn dot_string(text: &str) -> String {
     format!("\"{escaped}\"")
 }
 
+/// The most characters Mermaid renders by default (its `maxTextSize`).
+pub const MERMAID_MAX_TEXT: usize = 50_000;
+/// The most edges Mermaid renders by default (its `maxEdges`).
+pub const MERMAID_MAX_EDGES: usize = 500;
+
+/// Why Mermaid, with its default settings, would refuse to draw this text of this graph:
+/// too long, or too many edges. `None` when it fits.
+pub fn mermaid_too_large(graph: &Graph, text: &str) -> Option<String> {
+    if text.len() > MERMAID_MAX_TEXT {
+        Some(format!(
+            "the Mermaid text is {} characters; Mermaid draws at most {MERMAID_MAX_TEXT} unless its maxTextSize is raised: use --format dot",
+            text.len()
+        ))
+    } else if graph.edges.len() > MERMAID_MAX_EDGES {
+        Some(format!(
+            "the graph has {} edges; Mermaid draws at most {MERMAID_MAX_EDGES} unless its maxEdges is raised: use --format dot",
+            graph.edges.len()
+        ))
+    } else {
+        None
+    }
+}
+
 /// The graph as a Mermaid flowchart.
 pub fn mermaid(graph: &Graph) -> String {
     let mut out = String::from("flowchart LR\n");

@@ -14,6 +14,9 @@ use thiserror::Error;
 use crate::blueprint::{Blueprint, Mfa, TierName};
 use crate::desired::{self, Known, Spec};
 
+/// The shortest session `AssumeRole` grants, in seconds.
+pub const MIN_SESSION_SECS: u32 = 900;
+
 /// What the profiles are made with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfileOptions {
@@ -74,6 +77,9 @@ pub enum ProfilesError {
         /// The tiers that need it.
         tiers: Vec<String>,
     },
+    /// A session shorter than STS grants.
+    #[error("a session of {0} seconds is shorter than the 900 STS grants at least")]
+    DurationTooShort(u32),
     /// The security account does not exist yet, so no role trusts anyone.
     #[error("the security account `{0}` does not exist yet: run `lz apply` first")]
     NoSecurityAccount(String),
@@ -85,6 +91,11 @@ pub fn profiles(
     known: &Known,
     options: &ProfileOptions,
 ) -> Result<Profiles, ProfilesError> {
+    if let Some(secs) = options.duration_secs
+        && secs < MIN_SESSION_SECS
+    {
+        return Err(ProfilesError::DurationTooShort(secs));
+    }
     let security = &bp.accounts.security.name;
     let security_id = known
         .account_ids

@@ -243,3 +243,80 @@ fn names_and_slugs() {
     assert_eq!(slug("Pre Prod"), "pre-prod");
     assert_eq!(slug("--X--"), "x");
 }
+
+#[test]
+fn ambiguous_or_misnamed_core_accounts_are_refused_with_what_to_do() {
+    let mut org = organization();
+    org.accounts.push(account(
+        "100000000011",
+        "payments-audit",
+        "aws+payments-audit@corp.example",
+        unit("ou-prod"),
+    ));
+    assert_eq!(
+        describe(&org, &options()),
+        Err(AdoptError::CoreAccountAmbiguous {
+            role: "security",
+            candidates: vec![
+                "`Audit` (100000000001)".into(),
+                "`payments-audit` (100000000011)".into()
+            ],
+            flag: "--security",
+        })
+    );
+    let mut named = options();
+    named.security = Some("Audit".into());
+    assert!(describe(&org, &named).is_ok());
+    named.security = Some("nobody".into());
+    assert_eq!(
+        describe(&org, &named),
+        Err(AdoptError::NamedAccountNotFound {
+            name: "nobody".into(),
+            flag: "--security"
+        })
+    );
+    named.security = Some("Log Archive".into());
+    named.log_archive = Some("Log Archive".into());
+    assert_eq!(
+        describe(&org, &named),
+        Err(AdoptError::SameCoreAccount("Log Archive".into()))
+    );
+}
+
+#[test]
+fn accounts_sharing_a_name_are_left_out_and_numeric_names_stay_strings() {
+    let mut org = organization();
+    org.accounts.push(account(
+        "100000000012",
+        "lumo-prod",
+        "other-lumo@corp.example",
+        unit("ou-prod"),
+    ));
+    org.accounts.push(account(
+        "100000000013",
+        "007-prod",
+        "aws+007-prod@corp.example",
+        unit("ou-prod"),
+    ));
+    let adoption = describe(&org, &options()).unwrap();
+    let bp = Blueprint::parse("corp.yaml", &adoption.yaml)
+        .unwrap_or_else(|e| panic!("{e}\n{}", adoption.yaml));
+    assert_eq!(bp.customers["lumo"].environments, ["dev"]);
+    assert_eq!(bp.customers["007"].environments, ["prod"]);
+    let left = adoption.left_out.join("\n");
+    assert!(
+        left.contains(
+            "account `lumo-prod` (100000000004) in unit `Production`: another account has its name"
+        ),
+        "{left}"
+    );
+    assert!(
+        left.contains("account `lumo-prod` (100000000012)"),
+        "{left}"
+    );
+    let planned: Vec<String> = crate::desired::accounts(&bp)
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert!(planned.contains(&"007-prod".to_owned()), "{planned:?}");
+}

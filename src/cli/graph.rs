@@ -37,7 +37,13 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
     };
     let drawn = graph::graph(&blueprint, &known);
     let text = match args.format {
-        Format::Mermaid => graph::mermaid(&drawn),
+        Format::Mermaid => {
+            let text = graph::mermaid(&drawn);
+            if let Some(why) = graph::mermaid_too_large(&drawn, &text) {
+                eprintln!("warning: {why}");
+            }
+            text
+        }
         Format::Dot => graph::dot(&drawn),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;

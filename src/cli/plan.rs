@@ -63,9 +63,14 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
         }
         Format::Markdown => {
             let check = check::check(&Inventory::after_apply(&blueprint, &actual));
+            // The line naming the saved plan follows the comment: room is kept for it.
+            let saved = args
+                .out
+                .as_deref()
+                .map_or(0, |out| saved_markdown(out, &"0".repeat(DIGEST_LEN)).len());
             let options = render::MarkdownOptions {
                 check: Some(&check),
-                ..render::MarkdownOptions::default()
+                max_len: render::GITHUB_COMMENT_LIMIT - saved,
             };
             stdout.write_all(render::markdown(&plan, options).as_bytes())?;
         }
@@ -91,9 +96,7 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
         match format {
             Format::Text => writeln!(stdout, "Saved the plan to {} ({digest}).", out.display())?,
             // For the reviewer: the digest that `apply --expect-digest` will hold the plan to.
-            Format::Markdown => {
-                writeln!(stdout, "Saved as `{}`, digest `{digest}`.", out.display())?
-            }
+            Format::Markdown => stdout.write_all(saved_markdown(out, digest).as_bytes())?,
             Format::Json => {}
         }
     }
@@ -102,6 +105,14 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The length of a plan's digest: `sha256:` and 64 hex digits.
+const DIGEST_LEN: usize = 7 + 64;
+
+/// The line under a Markdown plan that names the file it was saved to.
+fn saved_markdown(out: &std::path::Path, digest: &str) -> String {
+    format!("Saved as `{}`, digest `{digest}`.\n", out.display())
 }
 
 /// The plan, carrying its blueprint so that a saved plan can be applied on its own.

@@ -99,23 +99,39 @@ struct State {
     creations: Creations,
 }
 
-/// Account creations: planned, started, and how long the finished ones took.
+/// Account creations: planned, in flight, done, and how long the done ones took. An account
+/// changed again later (its tags, in another round) is not a creation.
 #[derive(Debug, Default)]
 struct Creations {
     planned: BTreeSet<Address>,
-    started: HashMap<Address, Instant>,
+    running: HashMap<Address, Instant>,
+    done: BTreeSet<Address>,
     took: Vec<Duration>,
 }
 
 impl Creations {
+    fn started(&mut self, address: &Address) {
+        if self.planned.contains(address) && !self.done.contains(address) {
+            self.running.insert(address.clone(), Instant::now());
+        }
+    }
+
+    fn finished(&mut self, address: &Address) {
+        if let Some(started) = self.running.remove(address) {
+            self.took.push(started.elapsed());
+            self.done.insert(address.clone());
+        }
+    }
+
     /// `Accounts: 3 being created, 4 waiting (AWS creates 5 at once); about 6m left.`
     fn status(&self) -> Option<String> {
-        let left = self.planned.len() - self.took.len();
+        // `done` and `running` are disjoint parts of `planned`.
+        let left = self.planned.len().saturating_sub(self.done.len());
         if left == 0 {
             return None;
         }
-        let in_flight = self.started.len() - self.took.len();
-        let waiting = self.planned.len() - self.started.len();
+        let in_flight = self.running.len();
+        let waiting = left.saturating_sub(in_flight);
         let time = match remaining(left, &self.took) {
             Some(time) => format!(
                 "about {} left",
@@ -179,12 +195,7 @@ impl Bars {
                 bar.set_message(format!("{} {address}", verb(*action)));
                 bar.enable_steady_tick(Duration::from_millis(120));
                 state.running.insert(address.clone(), bar);
-                if state.creations.planned.contains(address) {
-                    state
-                        .creations
-                        .started
-                        .insert(address.clone(), Instant::now());
-                }
+                state.creations.started(address);
             }
             Event::Waiting { address, message } => match state.running.get(address) {
                 Some(bar) => bar.set_message(format!("{address}: {message}")),
@@ -196,9 +207,7 @@ impl Bars {
                     self.multi.remove(&bar);
                 }
                 self.total.inc(1);
-                if let Some(started) = state.creations.started.get(address).copied() {
-                    state.creations.took.push(started.elapsed());
-                }
+                state.creations.finished(address);
             }
         }
         match state.creations.status() {
@@ -234,28 +243,37 @@ mod tests {
 
     #[test]
     fn the_accounts_line_counts_in_flight_and_waiting_until_none_is_left() {
-        let planned: BTreeSet<Address> =
-            (0..7).map(|i| Address::account(&format!("a{i}"))).collect();
+        let planned: Vec<Address> = (0..7).map(|i| Address::account(&format!("a{i}"))).collect();
         let mut creations = Creations {
-            planned: planned.clone(),
+            planned: planned.iter().cloned().collect(),
             ..Creations::default()
         };
-        for a in planned.iter().take(5) {
-            creations.started.insert(a.clone(), Instant::now());
+        for a in &planned[..5] {
+            creations.started(a);
         }
+        // Not a creation: never counted.
+        creations.started(&Address::ou("Dev"));
         assert_eq!(
             creations.status().unwrap(),
             "Accounts: 5 being created, 2 waiting (AWS creates 5 at once); time left known once one is created"
         );
-        creations.took.push(Duration::from_secs(240));
-        assert_eq!(
-            creations.status().unwrap(),
-            "Accounts: 4 being created, 2 waiting (AWS creates 5 at once); about 8m left"
+        creations.finished(&planned[0]);
+        assert!(
+            creations.status().unwrap().starts_with(
+                "Accounts: 4 being created, 2 waiting (AWS creates 5 at once); about "
+            )
         );
-        for a in planned.iter().skip(5) {
-            creations.started.insert(a.clone(), Instant::now());
+        for a in &planned[5..] {
+            creations.started(a);
         }
-        creations.took.extend([Duration::from_secs(240); 6]);
+        for a in &planned {
+            creations.finished(a);
+        }
         assert_eq!(creations.status(), None);
+        // The same account changed again in a later round (its tags): still none left.
+        creations.started(&planned[0]);
+        creations.finished(&planned[0]);
+        assert_eq!(creations.status(), None);
+        assert_eq!(creations.took.len(), 7);
     }
 }

@@ -160,8 +160,15 @@ fn identifiers_are_unique_and_every_edge_joins_drawn_nodes() {
 /// one of them, subgraphs must balance, and nodes must be declared before an edge uses them.
 #[test]
 fn the_mermaid_text_parses_as_a_flowchart() {
-    let graph = graph(&acme(), &Known::default());
-    let text = mermaid(&graph);
+    for name in ["acme", "northwind"] {
+        let path = format!("{}/blueprints/{name}.yaml", env!("CARGO_MANIFEST_DIR"));
+        let bp = Blueprint::load(std::path::Path::new(&path)).unwrap();
+        let graph = graph(&bp, &Known::default());
+        assert_flowchart(&mermaid(&graph), graph.edges.len());
+    }
+}
+
+fn assert_flowchart(text: &str, edges_drawn: usize) {
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("flowchart LR"));
     let id = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -206,7 +213,7 @@ fn the_mermaid_text_parses_as_a_flowchart() {
         }
     }
     assert_eq!(depth, 0, "every subgraph ends");
-    assert_eq!(edges, graph.edges.len());
+    assert_eq!(edges, edges_drawn);
 }
 
 #[test]
@@ -216,4 +223,25 @@ fn labels_are_escaped_for_each_language() {
         mermaid_string(&["a \"b\" <i>".into(), "c & d".into()]),
         "\"a #quot;b#quot; #lt;i#gt;<br/>c #amp; d\""
     );
+}
+
+#[test]
+fn a_graph_beyond_mermaid_defaults_says_so() {
+    let bp = acme();
+    let small = graph(&bp, &Known::default());
+    assert_eq!(mermaid_too_large(&small, &mermaid(&small)), None);
+    let mut big = bp.clone();
+    for n in 0..150 {
+        big.customers.insert(
+            format!("c{n:03}"),
+            crate::blueprint::Customer {
+                environments: vec!["dev".into(), "prod".into()],
+                tags: Default::default(),
+                emails: Default::default(),
+            },
+        );
+    }
+    let drawn = graph(&big, &Known::default());
+    let why = mermaid_too_large(&drawn, &mermaid(&drawn)).expect("too large");
+    assert!(why.ends_with("use --format dot"), "{why}");
 }

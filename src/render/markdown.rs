@@ -52,11 +52,17 @@ pub fn markdown(plan: &Plan, options: MarkdownOptions<'_>) -> String {
     let notes: Vec<String> = plan
         .unreadable
         .iter()
-        .map(|n| format!("- **Unreadable** `{}`: {}\n", n.address, inline(&n.message)))
+        .map(|n| {
+            format!(
+                "- **Unreadable** {}: {}\n",
+                code(&n.address),
+                inline(&n.message)
+            )
+        })
         .chain(
             plan.notes
                 .iter()
-                .map(|n| format!("- `{}`: {}\n", n.address, inline(&n.message))),
+                .map(|n| format!("- {}: {}\n", code(&n.address), inline(&n.message))),
         )
         .collect();
     let brief: Vec<String> = changes.iter().map(|c| brief(c)).collect();
@@ -174,8 +180,8 @@ fn assemble(
 /// The title, the summary line and the table by action.
 fn head(plan: &Plan) -> String {
     let mut out = format!(
-        "## lz plan: `{}`\n\n**{}**\n\n",
-        plan.blueprint,
+        "## lz plan: {}\n\n**{}**\n\n",
+        code(&plan.blueprint),
         summary_line(plan)
     );
     let s = plan.summary;
@@ -230,8 +236,8 @@ fn conflicts_and_check(plan: &Plan, check: Option<&Report>) -> String {
         for conflict in &plan.conflicts {
             let _ = writeln!(
                 out,
-                "- `{}`: {}",
-                conflict.address,
+                "- {}: {}",
+                code(conflict.address.as_str()),
                 inline(&conflict.message)
             );
         }
@@ -247,7 +253,7 @@ fn conflicts_and_check(plan: &Plan, check: Option<&Report>) -> String {
         let failures: Vec<_> = report.failures().collect();
         for p in failures.iter().take(FAILURES_SHOWN) {
             let tier = p.tier.map(|t| format!(" ({t})")).unwrap_or_default();
-            let _ = writeln!(out, "- `{}`{tier}: {}", p.account, inline(&p.claim));
+            let _ = writeln!(out, "- {}{tier}: {}", code(&p.account), inline(&p.claim));
         }
         if failures.len() > FAILURES_SHOWN {
             let _ = writeln!(
@@ -282,7 +288,8 @@ fn headline(change: &Change) -> String {
     let where_ = change
         .account
         .as_deref()
-        .map(|a| format!(" in `{a}`"))
+        // Inside `<summary>`, HTML: Markdown's backticks would show as backticks.
+        .map(|a| format!(" in <code>{}</code>", html(a)))
         .unwrap_or_default();
     format!(
         "<code>{} {}</code>{where_} {}",
@@ -385,6 +392,17 @@ fn html(text: &str) -> String {
 /// A message in running Markdown: on one line, with no HTML of its own.
 fn inline(text: &str) -> String {
     html(&text.replace(['\n', '\r'], " "))
+}
+
+/// A Markdown code span of any text: fenced with one backtick more than the longest run in it.
+fn code(text: &str) -> String {
+    let text = text.replace(['\n', '\r'], " ");
+    let run = longest_backtick_run(&text);
+    if run == 0 {
+        return format!("`{text}`");
+    }
+    let fence = "`".repeat(run + 1);
+    format!("{fence} {text} {fence}")
 }
 
 /// A table cell.

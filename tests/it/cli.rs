@@ -235,6 +235,23 @@ fn golden_markdown_plans_of_the_shipped_blueprints_are_unchanged() {
         let markdown = text(&out.stdout);
         assert!(markdown.chars().count() <= 65_536, "{name}");
         assert_golden(&format!("{name}.plan.md"), &markdown);
+        // Saving the plan adds a line naming it, and the comment still fits.
+        let saved = tempdir().join("plan.json");
+        let out = plan_of_shipped(
+            name,
+            &["--format", "markdown", "--out", saved.to_str().unwrap()],
+        );
+        let with_digest = text(&out.stdout);
+        assert!(with_digest.chars().count() <= 65_536, "{name} with --out");
+        let digest = serde_json::from_slice::<serde_json::Value>(&std::fs::read(&saved).unwrap())
+            .unwrap()["digest"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            with_digest.ends_with(&format!("digest `{digest}`.\n")),
+            "{name}"
+        );
     }
 }
 

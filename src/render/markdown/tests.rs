@@ -216,3 +216,23 @@ fn backticks_and_html_in_values_cannot_break_out_of_their_section() {
     );
     assert_eq!(count(&md, "\n</details>\n"), plan.changes().count());
 }
+
+#[test]
+fn names_in_code_spans_and_summaries_cannot_break_them() {
+    assert_eq!(code("scp.plain"), "`scp.plain`");
+    assert_eq!(code("scp.a`b"), "`` scp.a`b ``");
+    assert_eq!(code("x``y"), "``` x``y ```");
+    let mut plan = empty_plan(&blueprint(1));
+    let role = plan
+        .resource_changes
+        .iter_mut()
+        .find(|c| c.kind == crate::desired::Kind::IamRole)
+        .unwrap();
+    role.account = Some("a<b>".into());
+    let md = markdown(&plan, MarkdownOptions::default());
+    assert!(
+        md.contains(" in <code>a&lt;b&gt;</code> will be created"),
+        "{md}"
+    );
+    assert!(!md.contains("<b>"));
+}
