@@ -33,7 +33,7 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
     let known = if args.assume_empty {
         Known::default()
     } else {
-        session.discover(&blueprint)?.known()
+        session.known_ids(&blueprint)?
     };
     let drawn = graph::graph(&blueprint, &known);
     let text = match args.format {

@@ -116,14 +116,31 @@ impl Session {
         &self,
         blueprint: &landing_zone::Blueprint,
     ) -> anyhow::Result<landing_zone::Actual> {
+        self.read(async |aws| landing_zone::discover::discover(aws, blueprint).await)
+    }
+
+    /// The ids of the organization, its units and accounts, read from the management account
+    /// alone ([`landing_zone::discover::known_ids`]).
+    pub fn known_ids(
+        &self,
+        blueprint: &landing_zone::Blueprint,
+    ) -> anyhow::Result<landing_zone::Known> {
+        self.read(async |aws| landing_zone::discover::known_ids(aws, blueprint).await)
+    }
+
+    /// Runs one read of the organization on a runtime of its own, then `--stats`' report.
+    fn read<T>(
+        &self,
+        read: impl AsyncFnOnce(
+            &landing_zone::aws::Aws,
+        ) -> Result<T, landing_zone::discover::DiscoverError>,
+    ) -> anyhow::Result<T> {
         use anyhow::Context;
         self.block_on(async {
             let aws = self.aws().await;
-            let actual = landing_zone::discover::discover(&aws, blueprint)
-                .await
-                .context("cannot read the organization")?;
+            let found = read(&aws).await.context("cannot read the organization")?;
             self.report(&aws);
-            anyhow::Ok(actual)
+            anyhow::Ok(found)
         })
     }
 

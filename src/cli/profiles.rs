@@ -59,7 +59,7 @@ fn parse_duration(text: &str) -> Result<u32, String> {
 
 pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
     let blueprint = super::load(&args.file)?;
-    let known = session.discover(&blueprint)?.known();
+    let known = session.known_ids(&blueprint)?;
     let options = ProfileOptions {
         source_profile: args.source_profile,
         mfa_serial: args.mfa_serial,

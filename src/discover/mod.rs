@@ -23,7 +23,7 @@ use futures::StreamExt;
 use crate::actual::{Actual, UnmanagedAccount};
 use crate::aws::{Aws, CallError};
 use crate::blueprint::Blueprint;
-use crate::desired::Tags;
+use crate::desired::{Known, Tags};
 use crate::kinds::s3_account_public_access_block::PublicAccessBlockSpec;
 use crate::kinds::{self, Raws};
 
@@ -114,6 +114,15 @@ struct AccountReading {
 /// recorded as unreadable, and the others are still read.
 pub async fn discover(aws: &Aws, blueprint: &Blueprint) -> Result<Actual, DiscoverError> {
     discover_again(aws, blueprint, &mut AccountReads::default(), &|_| true).await
+}
+
+/// The ids a blueprint's names need (the organization, its root, units and accounts), read
+/// from the management account alone. `lz profiles` and `lz graph` need no more, and reading
+/// no member account spares them an AssumeRole and several IAM listings per account, which on
+/// a large organization is most of a plan's reads.
+pub async fn known_ids(aws: &Aws, blueprint: &Blueprint) -> Result<Known, DiscoverError> {
+    let read = Read::new(blueprint, read_inventory(aws, blueprint).await?);
+    Ok(identify(&read, &Raws::default()).known())
 }
 
 /// [`discover`], reusing from `kept` what was read in each member account that `stale` does

@@ -156,66 +156,6 @@ fn identifiers_are_unique_and_every_edge_joins_drawn_nodes() {
     }
 }
 
-/// Mermaid's flowchart grammar, for the statements this module writes: every line must be
-/// one of them, subgraphs must balance, and nodes must be declared before an edge uses them.
-#[test]
-fn the_mermaid_text_parses_as_a_flowchart() {
-    for name in ["acme", "northwind"] {
-        let path = format!("{}/blueprints/{name}.yaml", env!("CARGO_MANIFEST_DIR"));
-        let bp = Blueprint::load(std::path::Path::new(&path)).unwrap();
-        let graph = graph(&bp, &Known::default());
-        assert_flowchart(&mermaid(&graph), graph.edges.len());
-    }
-}
-
-fn assert_flowchart(text: &str, edges_drawn: usize) {
-    let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("flowchart LR"));
-    let id = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    let label = |s: &str| {
-        s.len() >= 2 && s.starts_with('"') && s.ends_with('"') && !s[1..s.len() - 1].contains('"')
-    };
-    let mut depth = 0;
-    let mut declared = BTreeSet::new();
-    let mut edges = 0;
-    for line in lines {
-        let line = line.trim();
-        if line == "end" {
-            depth -= 1;
-            assert!(depth >= 0);
-        } else if let Some(rest) = line.strip_prefix("subgraph ") {
-            let (name, rest) = rest.split_once('[').unwrap();
-            assert!(id(name) && label(rest.strip_suffix(']').unwrap()), "{line}");
-            depth += 1;
-        } else if let Some((from, rest)) = line.split_once(" -->|") {
-            let (text, to) = rest.split_once("| ").unwrap();
-            assert!(label(text), "{line}");
-            assert!(declared.contains(from) && declared.contains(to), "{line}");
-            edges += 1;
-        } else if line.starts_with("classDef ") {
-            let parts: Vec<&str> = line.split(' ').collect();
-            assert!(parts.len() == 3 && id(parts[1]), "{line}");
-        } else if let Some(rest) = line.strip_prefix("class ") {
-            let (ids, class) = rest.split_once(' ').unwrap();
-            assert!(
-                ids.split(',').all(|i| declared.contains(i)) && id(class),
-                "{line}"
-            );
-        } else {
-            let at = line.find(['[', '(']).unwrap_or_else(|| panic!("{line}"));
-            let (name, shape) = line.split_at(at);
-            let inner = [("[(", ")]"), ("[/", "/]"), ("([", "])"), ("[", "]")]
-                .iter()
-                .find_map(|(open, close)| shape.strip_prefix(open)?.strip_suffix(close))
-                .unwrap_or_else(|| panic!("{line}"));
-            assert!(id(name) && label(inner), "{line}");
-            assert!(declared.insert(name.to_owned()), "declared twice: {line}");
-        }
-    }
-    assert_eq!(depth, 0, "every subgraph ends");
-    assert_eq!(edges, edges_drawn);
-}
-
 #[test]
 fn labels_are_escaped_for_each_language() {
     assert_eq!(dot_string("a \"b\"\\\nc"), r#""a \"b\"\\\nc""#);

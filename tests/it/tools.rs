@@ -1,15 +1,17 @@
 //! The tools around the plan, as a user runs them: the picture of the organization and the
 //! sign-in profiles.
 
-use std::process::Command;
+use std::path::PathBuf;
+use std::process::{Command, Output};
 
 use crate::cli::{assert_golden, lz, tempdir, text};
 use crate::support::{REGION, SMALL, Zone, env_for, repo_path};
 
 /// The pictures of the shipped blueprints, in both languages, against golden files; Graphviz
-/// itself draws the DOT (`scripts/test` installs it).
+/// itself draws the DOT and Mermaid's own parser reads the Mermaid (`scripts/test` installs
+/// both).
 #[test]
-fn graphs_of_the_shipped_blueprints_are_unchanged_and_graphviz_draws_them() {
+fn graphs_of_the_shipped_blueprints_are_unchanged_and_both_languages_read_them() {
     for name in ["acme", "northwind"] {
         let blueprint = repo_path(&format!("blueprints/{name}.yaml"));
         for (format, extension) in [("mermaid", "mmd"), ("dot", "dot")] {
@@ -22,7 +24,9 @@ fn graphs_of_the_shipped_blueprints_are_unchanged_and_graphviz_draws_them() {
             ]);
             assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
             assert_golden(&format!("{name}.graph.{extension}"), &text(&out.stdout));
-            if format == "dot" {
+            if format == "mermaid" {
+                mermaid_parses(&out.stdout);
+            } else {
                 // SVG writes a hyphen as an entity.
                 let svg = graphviz(&out.stdout).replace("&#45;", "-");
                 // Every account of the blueprint is drawn.
@@ -40,19 +44,117 @@ fn graphs_of_the_shipped_blueprints_are_unchanged_and_graphviz_draws_them() {
 
 /// `dot -Tsvg` of the input, which must succeed without a warning.
 fn graphviz(input: &[u8]) -> String {
-    use std::io::Write;
-    let mut child = Command::new("dot")
-        .arg("-Tsvg")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("Graphviz's `dot` (scripts/test installs it: apt-get install graphviz)");
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = fed(
+        Command::new("dot").arg("-Tsvg"),
+        input,
+        "Graphviz's `dot` (scripts/test installs it: apt-get install graphviz)",
+    );
     assert!(out.status.success(), "dot failed: {}", text(&out.stderr));
     assert_eq!(text(&out.stderr), "", "dot warned");
     text(&out.stdout)
+}
+
+/// `node tests/mermaid/parse.mjs -` on the input: Mermaid's own parser (the pinned version of
+/// `tests/mermaid/package.json`, which `scripts/test` installs) must take it as a flowchart.
+fn mermaid_parses(input: &[u8]) {
+    assert!(
+        repo_path("tests/mermaid/node_modules/mermaid").exists(),
+        "Mermaid is not installed in tests/mermaid: run scripts/test"
+    );
+    let out = fed(
+        Command::new("node")
+            .arg(repo_path("tests/mermaid/parse.mjs"))
+            .arg("-"),
+        input,
+        "Node.js (scripts/test installs it)",
+    );
+    assert!(
+        out.status.success(),
+        "Mermaid refused it: {}",
+        text(&out.stderr)
+    );
+    assert_eq!(text(&out.stdout), "-: flowchart-v2\n");
+}
+
+/// What `command` prints when `input` is its standard input.
+fn fed(command: &mut Command, input: &[u8], missing: &str) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect(missing);
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Labels are text from blueprints and from AWS (names, tags, policy names): whatever they
+/// hold, each language must still read the picture, with nothing taken as its syntax.
+#[test]
+fn any_label_text_is_read_by_mermaid_and_graphviz() {
+    use landing_zone::graph::{self, Cluster, Edge, Graph, Node, Shape};
+    let nasty = [
+        r#"a "quoted" name"#,
+        "<b>bold</b> & <script>alert(1)</script>",
+        "[brackets] (parens) {braces} |pipes| /slashes\\",
+        "end",
+        "subgraph x",
+        "--> arrow; semi # hash %% comment `tick`",
+        "unicode: é 雪 🚀",
+        "",
+    ];
+    let label = |i: usize| {
+        vec![
+            nasty[i % nasty.len()].to_owned(),
+            nasty[(i + 3) % nasty.len()].to_owned(),
+        ]
+    };
+    let shapes = [
+        Shape::Role,
+        Shape::Group,
+        Shape::Store,
+        Shape::Guardrail,
+        Shape::Empty,
+    ];
+    let nodes: Vec<Node> = shapes
+        .iter()
+        .enumerate()
+        .map(|(i, shape)| Node {
+            id: format!("n{i}"),
+            label: label(i),
+            shape: *shape,
+        })
+        .collect();
+    let edges = (1..nodes.len())
+        .map(|i| Edge {
+            from: "n0".into(),
+            to: format!("n{i}"),
+            label: nasty[i].to_owned(),
+        })
+        .collect();
+    let drawn = Graph {
+        name: nasty[0].to_owned(),
+        root: Cluster {
+            id: "root".into(),
+            label: label(5),
+            nodes: nodes[..2].to_vec(),
+            clusters: vec![Cluster {
+                id: "inner".into(),
+                label: label(6),
+                nodes: nodes[2..].to_vec(),
+                clusters: Vec::new(),
+            }],
+        },
+        edges,
+    };
+    mermaid_parses(graph::mermaid(&drawn).as_bytes());
+    let svg = graphviz(graph::dot(&drawn).as_bytes());
+    assert!(
+        svg.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{svg}"
+    );
 }
 
 /// The profiles `lz profiles` prints, read by boto3 (the AWS SDK for Python, as the AWS CLI
@@ -60,24 +162,14 @@ fn graphviz(input: &[u8]) -> String {
 /// account's credentials, and the settler profile carries the MFA device and its one hour.
 #[tokio::test]
 async fn a_watcher_profile_signs_in_to_its_account_with_boto3() {
-    let zone = Zone::new(SMALL).await;
-    zone.apply().await;
-    let dir = tempdir();
-    let blueprint = dir.join("bp.yaml");
-    std::fs::write(&blueprint, SMALL).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_lz"))
-        .args([
-            "profiles",
-            blueprint.to_str().unwrap(),
-            "--source-profile",
-            "person",
-            "--mfa-serial",
-            "arn:aws:iam::{security_account_id}:mfa/ada",
-        ])
-        .envs(zone.env())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let (zone, dir, out) = on_a_small_zone(&[
+        "profiles",
+        "--source-profile",
+        "person",
+        "--mfa-serial",
+        "arn:aws:iam::{security_account_id}:mfa/ada",
+    ])
+    .await;
     let config = dir.join("config");
     std::fs::write(&config, &out.stdout).unwrap();
     let credentials = dir.join("credentials");
@@ -125,6 +217,74 @@ print(json.dumps({"arn": identity["Arn"], "account": identity["Account"],
     );
     assert_eq!(settler["duration_seconds"], "3600");
     assert_eq!(settler["source_profile"], "person");
+}
+
+/// Without `--assume-empty`, the picture carries the live ids: each account of the blueprint
+/// with its id, none left as not created.
+#[tokio::test]
+async fn a_graph_of_a_live_zone_shows_its_ids() {
+    let (zone, dir, out) = on_a_small_zone(&["graph", "--format", "dot"]).await;
+    let dot = text(&out.stdout);
+    assert!(!dot.contains("not created yet"), "{dot}");
+    let bp = landing_zone::Blueprint::load(dir.join("bp.yaml")).unwrap();
+    let mut accounts = vec![
+        bp.accounts.security.name.clone(),
+        bp.accounts.log_archive.name.clone(),
+    ];
+    for (customer, spec) in &bp.customers {
+        accounts.extend(
+            spec.environments
+                .iter()
+                .map(|env| format!("{customer}-{env}")),
+        );
+    }
+    for name in accounts {
+        let id = zone.account_id(&name).await;
+        assert!(dot.contains(&format!("{name} ({id})")), "{name}: {dot}");
+    }
+    graphviz(dot.as_bytes());
+}
+
+/// Applies the small blueprint to a new zone, then runs `lz --stats COMMAND bp.yaml ARGS...`
+/// on it, which must succeed having read only the organization; the blueprint is `bp.yaml` in
+/// the directory returned.
+async fn on_a_small_zone(args: &[&str]) -> (Zone, PathBuf, Output) {
+    let zone = Zone::new(SMALL).await;
+    zone.apply().await;
+    let dir = tempdir();
+    let blueprint = dir.join("bp.yaml");
+    std::fs::write(&blueprint, SMALL).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lz"))
+        .args(["--stats", args[0], blueprint.to_str().unwrap()])
+        .args(&args[1..])
+        .envs(zone.env())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_reads_only_the_organization(&out.stderr);
+    (zone, dir, out)
+}
+
+/// What `--stats` listed on stderr: the organization's reads from the management account
+/// alone, with no role assumed in a member account and nothing read inside one.
+fn assert_reads_only_the_organization(stderr: &[u8]) {
+    let stderr = text(stderr);
+    let operations: Vec<&str> = stderr
+        .lines()
+        .skip_while(|line| !line.starts_with("AWS requests:"))
+        .skip(1)
+        .filter_map(|line| line.split_whitespace().nth(1))
+        .collect();
+    assert!(
+        operations.contains(&"Organizations.ListAccounts"),
+        "{stderr}"
+    );
+    for operation in operations {
+        assert!(
+            operation.starts_with("Organizations.") || operation == "STS.GetCallerIdentity",
+            "{operation}: {stderr}"
+        );
+    }
 }
 
 /// Live progress on a terminal (tmux gives `lz` one): while accounts are created at AWS's
