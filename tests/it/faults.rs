@@ -726,7 +726,16 @@ async fn acme_writes() -> (usize, BTreeMap<String, usize>) {
     let yaml = crate::operations::acme();
     let zone = Zone::new(&yaml).await;
     zone.apply().await;
-    let writes = zone.log.writes().values().sum();
+    // Without the lease's heartbeats (`TagPolicy` on its policy, every 300 ms here and every
+    // 20 s from the CLI): there are as many as the run lasts, so a k drawn among them could
+    // lie past the last write of a run that went faster. What is left every run sends.
+    let writes = zone
+        .log
+        .writes()
+        .iter()
+        .filter(|(operation, _)| operation.as_str() != "IAM.TagPolicy")
+        .map(|(_, n)| n)
+        .sum();
     (writes, crate::operations::census(&zone).await)
 }
 
