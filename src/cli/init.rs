@@ -24,7 +24,8 @@ pub struct Args {
     /// The security account's name, when it is not called `security` or `audit`.
     #[arg(long, value_name = "NAME")]
     security: Option<String>,
-    /// The log-archive account's name, when it is not called `log-archive` or `log archive`.
+    /// The log-archive account's name, when it is not called `log-archive`, `log archive` or
+    /// `logarchive`.
     #[arg(long, value_name = "NAME")]
     log_archive: Option<String>,
     /// Write the blueprint to this file (never over one that exists) instead of stdout.

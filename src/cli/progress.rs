@@ -1,8 +1,8 @@
-//! What `lz apply` shows while it works. On a terminal: a bar of changes done out of the
-//! total, one line per change in flight with its elapsed time, and, while accounts are being
-//! created, how many are in flight and waiting and the time left at AWS's pace (five
-//! creations at once). Without a terminal: one plain line per round and per finished change,
-//! for logs. With `--quiet`: nothing.
+//! What `lz apply` shows while it works. On a terminal (stdout and stderr both): a bar of the
+//! plan's changes done out of its total, one line per change in flight with its elapsed time,
+//! and, while accounts are being created, how many are in flight and waiting and the time left
+//! at AWS's pace (five creations at once). Otherwise: one plain line per round and per
+//! finished change, for logs. With `--quiet`: nothing.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::IsTerminal;
@@ -26,11 +26,14 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// Bars on a terminal, lines otherwise, nothing when asked to be quiet.
+    /// Bars when both stdout and stderr are a terminal, lines otherwise, nothing when asked
+    /// to be quiet. Both: bars go to stderr and the lines that last to stdout, and with stdout
+    /// piped (`lz apply | tee log`) the pipe's copy of those lines reaches the terminal at
+    /// its own pace and tears the bars; someone reading the log wants the plain lines anyway.
     pub fn detect(quiet: bool) -> Mode {
         if quiet {
             Mode::Quiet
-        } else if std::io::stderr().is_terminal() {
+        } else if std::io::stdout().is_terminal() && std::io::stderr().is_terminal() {
             Mode::Bars
         } else {
             Mode::Lines
@@ -49,7 +52,7 @@ pub fn handler(mode: Mode, accounts: BTreeSet<Address>) -> Option<EventHandler> 
             }
         })),
         Mode::Bars => {
-            let bars = Bars::new(accounts);
+            let bars = Bars::new(MultiProgress::new(), accounts);
             Some(Arc::new(move |event: &Event| bars.on(event)))
         }
     }
@@ -158,8 +161,8 @@ fn remaining(left: usize, took: &[Duration]) -> Option<Duration> {
 }
 
 impl Bars {
-    fn new(accounts: BTreeSet<Address>) -> Bars {
-        let multi = MultiProgress::new();
+    /// Bars drawn by `multi` (stderr, unless a test hides them).
+    fn new(multi: MultiProgress, accounts: BTreeSet<Address>) -> Bars {
         let total = multi.add(ProgressBar::new(0));
         total.set_style(style("{spinner} [{pos}/{len}] changes {wide_msg}"));
         total.enable_steady_tick(Duration::from_millis(120));
@@ -182,11 +185,16 @@ impl Bars {
     fn on(&self, event: &Event) {
         let mut state = self.state.lock().expect("not poisoned");
         if let Some(line) = line(event) {
-            // Above the bars, where it stays.
-            let _ = self.multi.println(line);
+            // Above the bars, where it stays, and on stdout as without a terminal, so that
+            // `lz apply > log` keeps it.
+            self.multi.suspend(|| println!("{line}"));
         }
         match event {
-            Event::Round { changes, .. } => self.total.inc_length(*changes as u64),
+            // A round counts every change still to make, those a previous round could not
+            // reach yet included: the total is what is done and what this round has left.
+            Event::Round { changes, .. } => self
+                .total
+                .set_length(self.total.position() + *changes as u64),
             Event::Started { address, action } => {
                 let bar = self
                     .multi
@@ -231,6 +239,32 @@ fn style(template: &str) -> ProgressStyle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rounds of 53, 29 and 2 changes, as acme's apply runs (a round counts what earlier
+    /// ones could not reach yet): the bar ends full at the plan's 53, not at 84.
+    #[test]
+    fn the_bar_ends_full_after_rounds_that_recount_what_is_left() {
+        let bars = Bars::new(
+            MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden()),
+            BTreeSet::new(),
+        );
+        let mut n = 0;
+        for (number, changes, finished) in [(1, 53, 24), (2, 29, 27), (3, 2, 2)] {
+            bars.on(&Event::Round { number, changes });
+            assert_eq!(bars.total.length(), Some(53), "round {number}");
+            for _ in 0..finished {
+                let address = Address::ou(&format!("u{n}"));
+                n += 1;
+                let action = Action::Create;
+                bars.on(&Event::Started {
+                    address: address.clone(),
+                    action,
+                });
+                bars.on(&Event::Finished { address, action });
+            }
+        }
+        assert_eq!(bars.total.position(), 53);
+    }
 
     #[test]
     fn time_left_is_waves_of_five_at_the_mean_pace() {

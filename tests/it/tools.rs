@@ -90,6 +90,21 @@ fn fed(command: &mut Command, input: &[u8], missing: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// GitHub draws the README's Mermaid blocks: each must parse, excerpts included.
+#[test]
+fn the_readme_s_mermaid_blocks_parse() {
+    let readme = std::fs::read_to_string(repo_path("README.md")).unwrap();
+    let blocks: Vec<&str> = readme
+        .split("```mermaid\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap())
+        .collect();
+    assert!(!blocks.is_empty(), "the README draws the organization");
+    for block in blocks {
+        mermaid_parses(block.as_bytes());
+    }
+}
+
 /// Labels are text from blueprints and from AWS (names, tags, policy names): whatever they
 /// hold, each language must still read the picture, with nothing taken as its syntax.
 #[test]
@@ -289,14 +304,11 @@ fn assert_reads_only_the_organization(stderr: &[u8]) {
 
 /// Live progress on a terminal (tmux gives `lz` one): while accounts are created at AWS's
 /// pace the bars show each change in flight and the accounts' count; when apply ends they are
-/// gone, and the lines left are those a run without a terminal prints.
+/// gone, and the lines left are those a run without a terminal prints. With its stdout piped
+/// (`lz apply | tee log` on a terminal), apply draws no bar, which the pipe's copy of the
+/// lines would tear, and the log holds every line.
 #[tokio::test]
 async fn on_a_terminal_apply_shows_what_is_in_flight_and_leaves_the_plain_lines() {
-    use std::sync::Arc;
-
-    use crate::faults::{Proxy, Rule, SlowCreation};
-    use crate::support::Moto;
-
     if Command::new("tmux").arg("-V").output().is_err() {
         panic!("tmux is needed for this test (scripts/test installs it)");
     }
@@ -304,15 +316,6 @@ async fn on_a_terminal_apply_shows_what_is_in_flight_and_leaves_the_plain_lines(
     let blueprint = dir.join("bp.yaml");
     std::fs::write(&blueprint, SMALL).unwrap();
     let bp = blueprint.to_str().unwrap();
-    // The same apply without a terminal, on a server of its own: the lines to expect.
-    let plain_moto = Moto::start();
-    let plain = Command::new(env!("CARGO_BIN_EXE_lz"))
-        .args(["apply", bp, "--auto-approve"])
-        .envs(env_for(&plain_moto.endpoint()))
-        .output()
-        .unwrap();
-    assert_eq!(plain.status.code(), Some(0), "{}", text(&plain.stderr));
-    let plain = text(&plain.stdout);
     let progress_lines = |all: &str| -> std::collections::BTreeSet<String> {
         all.lines()
             .map(str::trim_end)
@@ -325,21 +328,73 @@ async fn on_a_terminal_apply_shows_what_is_in_flight_and_leaves_the_plain_lines(
             .map(str::to_owned)
             .collect()
     };
-    let want = progress_lines(&plain);
-    assert!(want.len() > 20, "{plain}");
-    // On a terminal, with account creations held in progress for a while, as AWS does.
+    // Piped: the lines to expect, in the log; nothing drawn.
+    let log = dir.join("stdout.txt");
+    let piped = slow_apply_in_tmux(bp, Some(&log));
+    assert!(
+        !piped.seen_in_flight && !piped.seen_accounts,
+        "{}",
+        piped.screen
+    );
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let want = progress_lines(&logged);
+    assert!(want.len() > 20, "{logged}");
+    assert_eq!(progress_lines(&piped.screen), want, "{}", piped.screen);
+    // On the terminal: the bars, then the same lines.
+    let drawn = slow_apply_in_tmux(bp, None);
+    assert!(drawn.seen_in_flight, "a bar named an account being created");
+    assert!(
+        drawn.seen_accounts,
+        "the accounts line counted the creations"
+    );
+    assert_eq!(progress_lines(&drawn.screen), want, "{}", drawn.screen);
+    assert!(
+        !drawn.screen.contains("being created"),
+        "the bars are gone at the end"
+    );
+}
+
+/// What a terminal showed while a command ran.
+struct Watched {
+    /// The whole screen when it ended, scrollback included.
+    screen: String,
+    /// Whether a bar ever named an account being created.
+    seen_in_flight: bool,
+    /// Whether the accounts' line was ever drawn.
+    seen_accounts: bool,
+}
+
+/// Runs `lz apply BP --auto-approve` in a tmux terminal, its stdout piped to `tee LOG` when
+/// given, against a new moto behind a stand-in that holds each account creation in progress
+/// for 4 s, as AWS does; watches the screen until it ends, which it must, with status 0.
+fn slow_apply_in_tmux(bp: &str, tee: Option<&std::path::Path>) -> Watched {
+    use std::sync::Arc;
+
+    use crate::faults::{Proxy, Rule, SlowCreation};
+    use crate::support::Moto;
+
+    static SESSIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let moto = Arc::new(Moto::start());
     let slow = Arc::new(SlowCreation::new(std::time::Duration::from_secs(4)));
     let proxy = Proxy::with(moto.port(), Rule::SlowCreation(slow));
-    let session = format!("lz-it-{}", std::process::id());
-    let mut command = String::new();
+    let session = format!(
+        "lz-it-{}-{}",
+        std::process::id(),
+        SESSIONS.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    );
+    let mut script = String::new();
     for (key, value) in env_for(&proxy.endpoint()) {
-        command.push_str(&format!("{key}='{value}' "));
+        script.push_str(&format!("export {key}='{value}'; "));
     }
     let lz_bin = env!("CARGO_BIN_EXE_lz");
-    command.push_str(&format!(
-        "'{lz_bin}' apply '{bp}' --auto-approve; echo \"EXIT $?\"; sleep 600"
+    // lz's status, not tee's: plain `sh` has no `pipefail`.
+    script.push_str(&format!(
+        "{{ '{lz_bin}' apply '{bp}' --auto-approve; echo \"EXIT $?\"; }}"
     ));
+    if let Some(log) = tee {
+        script.push_str(&format!(" | tee '{}'", log.display()));
+    }
+    script.push_str("; sleep 600");
     let started = Command::new("tmux")
         .args([
             "new-session",
@@ -350,7 +405,7 @@ async fn on_a_terminal_apply_shows_what_is_in_flight_and_leaves_the_plain_lines(
             "160",
             "-y",
             "50",
-            &command,
+            &script,
         ])
         .status()
         .unwrap();
@@ -392,13 +447,11 @@ async fn on_a_terminal_apply_shows_what_is_in_flight_and_leaves_the_plain_lines(
         .args(["kill-session", "-t", &session])
         .status();
     assert!(screen.contains("EXIT 0"), "{screen}");
-    assert!(seen_in_flight, "a bar named an account being created");
-    assert!(seen_accounts, "the accounts line counted the creations");
-    assert_eq!(progress_lines(&screen), want, "{screen}");
-    assert!(
-        !screen.contains("being created"),
-        "the bars are gone at the end"
-    );
+    Watched {
+        screen,
+        seen_in_flight,
+        seen_accounts,
+    }
 }
 
 /// `--quiet` prints the result and nothing else: no plan, no progress.
