@@ -4,15 +4,17 @@
 //!
 //! How the organization maps onto a blueprint:
 //! - the security and log-archive accounts are found by name (`security`, `audit`,
-//!   `log-archive`, `log archive`, with any prefix), or named by the caller;
-//! - each unit directly under the root that holds other accounts is an environment, named by
-//!   the suffix most of its accounts share (`lumo-prod`, `retail-prod`: `prod`), or else by
-//!   the unit's name;
-//! - an account in an environment's unit named `<customer>-<environment>` is that customer's
-//!   account there;
-//! - the email template is the one most accounts follow (`aws+{account}@example.com`); an
-//!   account that does not follow it keeps its own email, since AWS knows an account by its
-//!   email (`email:` for the core accounts, `customers.<c>.emails` for the others);
+//!   `log-archive`, `log archive`, with any prefix), or named by the caller (name or id);
+//! - the units directly under the root hold the environments, named by what their accounts'
+//!   names end with after `<customer>-`: the unit's own name when some end with it (`Pre
+//!   Prod`: `lumo-pre-prod`), every last word two or more of its accounts share (a unit
+//!   `Workloads` with `lumo-dev`, `shop-dev`, `lumo-prod`, `shop-prod` holds `dev` and
+//!   `prod`), or else the last word most share. Each account takes the longest that ends its
+//!   name; a unit named for an environment claims it before another unit does;
+//! - the email template is the one most accounts follow (`aws+{account}@example.com`), if
+//!   more than half do; an account that does not follow it keeps its own email, since AWS
+//!   knows an account by its email (`email:` for the core accounts, `customers.<c>.emails`
+//!   for the others);
 //! - everything else (accounts under the root or in nested units, names that do not fit,
 //!   suspended accounts) is left alone, and listed at the end of the blueprint with why.
 //!
@@ -27,7 +29,7 @@ use aws_sdk_organizations::types::{AccountState, AccountStatus};
 
 use crate::aws::{Aws, call};
 use crate::discover::DiscoverError;
-use crate::discover::organizations::{list_root, list_top_ous};
+use crate::discover::organizations::{ensure_management, list_root, list_top_ous};
 
 /// An organization as read for adoption.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,6 +38,8 @@ pub struct Organization {
     pub id: String,
     /// The management account's id.
     pub management_account_id: String,
+    /// The management account's name.
+    pub management_account_name: String,
     /// The units directly under the root, by id: their names.
     pub units: Vec<Unit>,
     /// Units deeper down, which blueprint version 1 cannot describe.
@@ -86,10 +90,26 @@ pub struct AdoptOptions {
     pub name: String,
     /// The home region.
     pub home_region: String,
-    /// The security account's name, if it is not found by name.
+    /// The security account's name or id, if it is not found by name.
     pub security: Option<String>,
-    /// The log-archive account's name, if it is not found by name.
+    /// The log-archive account's name or id, if it is not found by name.
     pub log_archive: Option<String>,
+}
+
+impl AdoptOptions {
+    /// Refuses a name or a home region that no blueprint may hold: the caller checks this
+    /// before reading the organization, so that a typo costs no read.
+    pub fn check(&self) -> Result<(), AdoptError> {
+        if !crate::validate::is_landing_zone_name(&self.name) {
+            return Err(AdoptError::InvalidName(self.name.clone()));
+        }
+        if !crate::validate::is_region_name(&self.home_region)
+            || crate::validate::partition_of(&self.home_region) != "aws"
+        {
+            return Err(AdoptError::InvalidHomeRegion(self.home_region.clone()));
+        }
+        Ok(())
+    }
 }
 
 /// The blueprint written, and what it leaves out.
@@ -106,8 +126,20 @@ pub struct Adoption {
 /// Why no blueprint could be written.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AdoptError {
+    /// The blueprint's name is not one a blueprint may have.
+    #[error(
+        "`{0}` is not a landing zone name (--name): use 1 to 32 lowercase letters, digits and hyphens, beginning with a letter"
+    )]
+    InvalidName(String),
+    /// The home region is not a region of the `aws` partition.
+    #[error(
+        "`{0}` is not a region of the `aws` partition (--home-region): write one such as eu-west-3"
+    )]
+    InvalidHomeRegion(String),
     /// A core account was not found.
-    #[error("no {role} account found (looked for a name like {looked}); name it with {flag} NAME")]
+    #[error(
+        "no {role} account found (looked for a name like {looked}); name it with {flag} NAME or {flag} ID"
+    )]
     CoreAccountNotFound {
         /// `security` or `log-archive`.
         role: &'static str,
@@ -118,7 +150,7 @@ pub enum AdoptError {
     },
     /// Several accounts have a name that marks a core account.
     #[error(
-        "accounts {} could each be the {role} account; name it with {flag} NAME",
+        "accounts {} could each be the {role} account; choose one with {flag} ID",
         candidates.join(", ")
     )]
     CoreAccountAmbiguous {
@@ -129,11 +161,36 @@ pub enum AdoptError {
         /// The flag that names it.
         flag: &'static str,
     },
-    /// The account named by a flag is not an active account of the organization.
-    #[error("no active account is named `{name}` (given with {flag})")]
+    /// The account named by a flag is not an active member account of the organization.
+    #[error("no active member account has the name or id `{name}` (given with {flag})")]
     NamedAccountNotFound {
         /// The name given.
         name: String,
+        /// The flag that gave it.
+        flag: &'static str,
+    },
+    /// Several accounts have the name a flag gave.
+    #[error(
+        "accounts {} are all named `{name}` (given with {flag}); give the account's id instead",
+        candidates.join(", ")
+    )]
+    NamedAccountAmbiguous {
+        /// The name given.
+        name: String,
+        /// The accounts with that name.
+        candidates: Vec<String>,
+        /// The flag that gave it.
+        flag: &'static str,
+    },
+    /// A flag named the management account, which cannot be a core account of the zone.
+    #[error(
+        "`{name}` (given with {flag}) is the management account; the {role} account must be a member account"
+    )]
+    ManagementAccountChosen {
+        /// The name or id given.
+        name: String,
+        /// `security` or `log-archive`.
+        role: &'static str,
         /// The flag that gave it.
         flag: &'static str,
     },
@@ -158,6 +215,7 @@ pub async fn read(aws: &Aws) -> Result<Organization, DiscoverError> {
         management_account_id: described.master_account_id().unwrap_or_default().to_owned(),
         ..Organization::default()
     };
+    ensure_management(aws, &out.id, &out.management_account_id).await?;
     let root = list_root(org).await?.unwrap_or_default();
     for (id, name) in list_top_ous(org, &root).await? {
         for (_, nested) in list_top_ous(org, &id).await? {
@@ -194,6 +252,7 @@ pub async fn read(aws: &Aws) -> Result<Organization, DiscoverError> {
     for account in pages.iter().flat_map(|p| p.accounts()) {
         let id = account.id().unwrap_or_default().to_owned();
         if id == out.management_account_id {
+            out.management_account_name = account.name().unwrap_or_default().to_owned();
             continue;
         }
         out.accounts.push(Account {
@@ -271,15 +330,8 @@ pub fn describe(org: &Organization, options: &AdoptOptions) -> Result<Adoption, 
                 looked: &'static str,
                 flag: &'static str|
      -> Result<&Account, AdoptError> {
-        if let Some(name) = chosen {
-            return active
-                .iter()
-                .copied()
-                .find(|a| &a.name == name)
-                .ok_or_else(|| AdoptError::NamedAccountNotFound {
-                    name: name.clone(),
-                    flag,
-                });
+        if let Some(given) = chosen {
+            return chosen_account(org, &active, given, role, flag);
         }
         let found: Vec<&Account> = active
             .iter()
@@ -291,10 +343,7 @@ pub fn describe(org: &Organization, options: &AdoptOptions) -> Result<Adoption, 
             [] => Err(AdoptError::CoreAccountNotFound { role, looked, flag }),
             many => Err(AdoptError::CoreAccountAmbiguous {
                 role,
-                candidates: many
-                    .iter()
-                    .map(|a| format!("`{}` ({})", a.name, a.id))
-                    .collect(),
+                candidates: listed(many),
                 flag,
             }),
         }
@@ -329,60 +378,75 @@ pub fn describe(org: &Organization, options: &AdoptOptions) -> Result<Adoption, 
             .map(|u| u.name.clone())
             .unwrap_or_default()
     };
-    // Environments: the units holding workload accounts.
-    let mut environments: Vec<(String, String)> = Vec::new(); // (key, unit name)
-    let mut customers: BTreeMap<String, Vec<(String, &Account)>> = BTreeMap::new();
+    // Environments: what the names of each unit's workload accounts end with. A unit whose
+    // own name they end with claims it first, so that `Pre Prod` (`lumo-pre-prod`) keeps
+    // `pre-prod` and leaves `prod` to the unit `Prod`.
+    let mut claims: Vec<(&Unit, String, Named<'_>)> = Vec::new();
     for unit in &org.units {
-        let held: Vec<&Account> = active
-            .iter()
-            .copied()
-            .filter(|a| a.place == Place::Unit(unit.id.clone()))
-            .filter(|a| a.id != security.id && a.id != log_archive.id)
-            .collect();
-        if held.is_empty() {
-            continue;
-        }
-        let mut suffixes: BTreeMap<&str, usize> = BTreeMap::new();
-        for a in &held {
-            if let Some((_, suffix)) = a.name.rsplit_once('-')
-                && is_slug(suffix)
+        let mut held: Vec<&Account> = Vec::new();
+        for a in active.iter().copied() {
+            if a.place != Place::Unit(unit.id.clone())
+                || a.id == security.id
+                || a.id == log_archive.id
             {
-                *suffixes.entry(suffix).or_default() += 1;
+                continue;
             }
-        }
-        let key = suffixes
-            .iter()
-            .max_by_key(|(suffix, n)| (**n, std::cmp::Reverse(**suffix)))
-            .map(|(s, _)| s.to_string())
-            .unwrap_or_else(|| slug(&unit.name));
-        if !is_slug(&key) || environments.iter().any(|(k, _)| *k == key) {
-            left_out.push(format!(
-                "unit `{}` and its {} account(s): no environment name fits it",
-                unit.name,
-                held.len()
-            ));
-            continue;
-        }
-        for a in held {
             if shared(a) {
                 left_out.push(format!(
                     "account `{}` ({}) in unit `{}`: another account has its name",
                     a.name, a.id, unit.name
                 ));
-                continue;
-            }
-            match a.name.strip_suffix(&format!("-{key}")) {
-                Some(customer) if is_slug(customer) => customers
-                    .entry(customer.to_owned())
-                    .or_default()
-                    .push((key.clone(), a)),
-                _ => left_out.push(format!(
-                    "account `{}` ({}) in unit `{}`: its name is not `<customer>-{key}`",
-                    a.name, a.id, unit.name
-                )),
+            } else {
+                held.push(a);
             }
         }
+        let (environments, unnamed) = environments_in(&unit.name, &held);
+        for a in unnamed {
+            let why = if is_named(&a.name, SECURITY_NAMES) || is_named(&a.name, LOG_ARCHIVE_NAMES) {
+                "named like a core account, but another was chosen".to_owned()
+            } else if environments.is_empty() {
+                "its name is not `<customer>-<environment>`".to_owned()
+            } else {
+                let keys: Vec<String> = environments
+                    .keys()
+                    .map(|k| format!("`<customer>-{k}`"))
+                    .collect();
+                format!("its name is not {}", keys.join(" or "))
+            };
+            left_out.push(format!(
+                "account `{}` ({}) in unit `{}`: {why}",
+                a.name, a.id, unit.name
+            ));
+        }
+        for (key, accounts) in environments {
+            claims.push((unit, key, accounts));
+        }
+    }
+    claims.sort_by_key(|(unit, key, _)| *key != slug(&unit.name));
+    let mut environments: Vec<(String, String)> = Vec::new(); // (key, unit name)
+    let mut customers: BTreeMap<String, Vec<(String, &Account)>> = BTreeMap::new();
+    for (unit, key, accounts) in claims {
+        if let Some((_, other)) = environments.iter().find(|(k, _)| *k == key) {
+            left_out.push(format!(
+                "unit `{}`, its {} account(s) named `<customer>-{key}`: environment `{key}` is already unit `{other}`",
+                unit.name,
+                accounts.len()
+            ));
+            continue;
+        }
+        for (customer, a) in accounts {
+            customers
+                .entry(customer)
+                .or_default()
+                .push((key.clone(), a));
+        }
         environments.push((key, unit.name.clone()));
+    }
+    // In the units' order, as the organization lists them.
+    environments
+        .sort_by_key(|(key, unit)| (org.units.iter().position(|u| u.name == *unit), key.clone()));
+    for accounts in customers.values_mut() {
+        accounts.sort_by_key(|(key, _)| environments.iter().position(|(k, _)| k == key));
     }
     for a in &active {
         if a.id == security.id || a.id == log_archive.id {
@@ -416,9 +480,11 @@ pub fn describe(org: &Organization, options: &AdoptOptions) -> Result<Adoption, 
             *templates.entry(t).or_default() += 1;
         }
     }
+    // Only a template most of them follow: new accounts get their emails from it.
     let template = templates
         .iter()
         .max_by_key(|(t, n)| (**n, std::cmp::Reverse((*t).clone())))
+        .filter(|(_, n)| **n * 2 > described.len())
         .map(|(t, _)| t.clone());
     let follows = |a: &Account| {
         template.as_deref().is_some_and(|t| {
@@ -443,7 +509,7 @@ pub fn describe(org: &Organization, options: &AdoptOptions) -> Result<Adoption, 
             let _ = writeln!(y, "  email: {}   # most accounts follow it", quoted(t));
         }
         None => {
-            y.push_str("  # No account's email holds its name: edit this template for the accounts lz creates.\n");
+            y.push_str("  # No email template fits most accounts (each keeps its own below): edit this one, for the accounts lz creates.\n");
             y.push_str("  email: \"aws+{account}@example.com\"\n");
         }
     }
@@ -463,8 +529,12 @@ pub fn describe(org: &Organization, options: &AdoptOptions) -> Result<Adoption, 
             let _ = write!(y, ", email: {}", quoted(&a.email));
         }
         let _ = write!(y, " }}   # {}", a.id);
-        if !matches!(a.place, Place::Unit(_)) {
-            y.push_str(": in no unit under the root now; apply moves it to `Security`");
+        match a.place {
+            Place::Unit(_) => {}
+            Place::Root => {
+                y.push_str(": directly under the root now; apply moves it to `Security`")
+            }
+            Place::Nested => y.push_str(": in a nested unit now; apply moves it to `Security`"),
         }
         y.push('\n');
     }
@@ -518,7 +588,7 @@ pub fn describe(org: &Organization, options: &AdoptOptions) -> Result<Adoption, 
              # (the baseline guardrail, attached to the root, applies to them as to every account).\n",
         );
         for why in &left_out {
-            let _ = writeln!(y, "# - {why}");
+            let _ = writeln!(y, "# - {}", one_line(why));
         }
     }
     Ok(Adoption {
@@ -526,6 +596,138 @@ pub fn describe(org: &Organization, options: &AdoptOptions) -> Result<Adoption, 
         described: described.len(),
         left_out,
     })
+}
+
+/// The account `given` names (by id, by name, or by name without case), as the `flag`
+/// for the `role` account.
+fn chosen_account<'o>(
+    org: &Organization,
+    active: &[&'o Account],
+    given: &str,
+    role: &'static str,
+    flag: &'static str,
+) -> Result<&'o Account, AdoptError> {
+    if given == org.management_account_id || given == org.management_account_name {
+        return Err(AdoptError::ManagementAccountChosen {
+            name: given.to_owned(),
+            role,
+            flag,
+        });
+    }
+    let with = |same: &dyn Fn(&Account) -> bool| -> Vec<&'o Account> {
+        active.iter().copied().filter(|a| same(a)).collect()
+    };
+    let mut found = with(&|a| a.id == given);
+    if found.is_empty() {
+        found = with(&|a| a.name == given);
+    }
+    if found.is_empty() {
+        found = with(&|a| a.name.eq_ignore_ascii_case(given));
+    }
+    match found.as_slice() {
+        [one] => Ok(one),
+        [] => Err(AdoptError::NamedAccountNotFound {
+            name: given.to_owned(),
+            flag,
+        }),
+        many => Err(AdoptError::NamedAccountAmbiguous {
+            name: given.to_owned(),
+            candidates: listed(many),
+            flag,
+        }),
+    }
+}
+
+/// An environment's accounts, each with the customer its name gives.
+type Named<'o> = Vec<(String, &'o Account)>;
+
+/// Accounts as an error lists them: name and id.
+fn listed(accounts: &[&Account]) -> Vec<String> {
+    accounts
+        .iter()
+        .map(|a| format!("`{}` ({})", a.name, a.id))
+        .collect()
+}
+
+/// The environments a unit's accounts name, each with its accounts by customer, and the
+/// accounts that name none. An environment is what the names end with after
+/// `<customer>-`: the unit's own name as a slug when some end with it; every last word two
+/// or more share; or else the last word most share. Each account takes the longest that
+/// ends its name.
+#[allow(clippy::type_complexity)]
+fn environments_in<'o>(
+    unit: &str,
+    held: &[&'o Account],
+) -> (
+    BTreeMap<String, Vec<(String, &'o Account)>>,
+    Vec<&'o Account>,
+) {
+    let customer = |name: &str, key: &str| -> Option<String> {
+        name.strip_suffix(key)?
+            .strip_suffix('-')
+            .filter(|c| is_slug(c))
+            .map(str::to_owned)
+    };
+    let mut keys: Vec<String> = Vec::new();
+    let own = slug(unit);
+    if is_slug(&own) && held.iter().any(|a| customer(&a.name, &own).is_some()) {
+        keys.push(own);
+    }
+    let mut words: BTreeMap<&str, usize> = BTreeMap::new();
+    for a in held {
+        if keys.iter().any(|k| customer(&a.name, k).is_some()) {
+            continue;
+        }
+        if let Some((before, word)) = a.name.rsplit_once('-')
+            && is_slug(before)
+            && is_slug(word)
+        {
+            *words.entry(word).or_default() += 1;
+        }
+    }
+    let shared: Vec<String> = words
+        .iter()
+        .filter(|(_, n)| **n >= 2)
+        .map(|(w, _)| w.to_string())
+        .collect();
+    keys.extend(shared);
+    if keys.is_empty()
+        && let Some((word, _)) = words
+            .iter()
+            .max_by_key(|(word, n)| (**n, std::cmp::Reverse(**word)))
+    {
+        keys.push(word.to_string());
+    }
+    let mut environments: BTreeMap<String, Named<'o>> = BTreeMap::new();
+    let mut unnamed = Vec::new();
+    for a in held {
+        let best = keys
+            .iter()
+            .filter_map(|k| Some((k, customer(&a.name, k)?)))
+            .max_by_key(|(k, _)| k.len());
+        match best {
+            Some((key, customer)) => environments
+                .entry(key.clone())
+                .or_default()
+                .push((customer, a)),
+            None => unnamed.push(*a),
+        }
+    }
+    (environments, unnamed)
+}
+
+/// Text for a one-line comment: names may hold line breaks and other control characters
+/// (Organizations allows any), which would end the comment and break the YAML.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }
 
 /// The template an account's email follows: its name in it replaced by `{account}`.

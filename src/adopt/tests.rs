@@ -20,6 +20,7 @@ fn unit(id: &str) -> Place {
 fn organization() -> Organization {
     Organization {
         id: "o-abc".into(),
+        management_account_name: "management".into(),
         management_account_id: "100000000000".into(),
         units: vec![
             Unit {
@@ -319,4 +320,279 @@ fn accounts_sharing_a_name_are_left_out_and_numeric_names_stay_strings() {
         .map(|a| a.name)
         .collect();
     assert!(planned.contains(&"007-prod".to_owned()), "{planned:?}");
+}
+
+/// A small organization: security and log-archive in `Security`, then `units` (id, name)
+/// holding `accounts` (name, unit id), emails `aws+<name>@corp.example`.
+fn small(units: &[(&str, &str)], accounts: &[(&str, &str)]) -> Organization {
+    let mut org = Organization {
+        id: "o-abc".into(),
+        management_account_id: "100000000000".into(),
+        management_account_name: "management".into(),
+        units: vec![Unit {
+            id: "ou-sec".into(),
+            name: "Security".into(),
+        }],
+        ..Organization::default()
+    };
+    org.units.extend(units.iter().map(|(id, name)| Unit {
+        id: (*id).into(),
+        name: (*name).into(),
+    }));
+    let core = [("security", "ou-sec"), ("log-archive", "ou-sec")];
+    for (n, (name, unit_id)) in core.iter().chain(accounts).enumerate() {
+        org.accounts.push(account(
+            &format!("2000000000{n:02}"),
+            name,
+            &format!("aws+{name}@corp.example"),
+            unit(unit_id),
+        ));
+    }
+    org
+}
+
+/// The blueprint's environments (key, unit) and customers (name, environments).
+#[allow(clippy::type_complexity)]
+fn shape(adoption: &Adoption) -> (Vec<(String, String)>, Vec<(String, Vec<String>)>) {
+    let bp = Blueprint::parse("corp.yaml", &adoption.yaml)
+        .unwrap_or_else(|e| panic!("{e}\n{}", adoption.yaml));
+    let envs = bp
+        .environments
+        .iter()
+        .map(|(k, e)| (k.clone(), e.ou.clone()))
+        .collect();
+    let customers = bp
+        .customers
+        .iter()
+        .map(|(c, s)| (c.clone(), s.environments.clone()))
+        .collect();
+    (envs, customers)
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(a, b)| ((*a).into(), (*b).into()))
+        .collect()
+}
+
+/// `Pre Prod` holds `lumo-pre-prod`: its environment is `pre-prod` (the unit's own name),
+/// not `prod` with a customer `lumo-pre`, and the unit `Prod`, listed after it, keeps `prod`.
+#[test]
+fn a_unit_whose_name_its_accounts_end_with_names_its_environment() {
+    let org = small(
+        &[("ou-pp", "Pre Prod"), ("ou-p", "Prod")],
+        &[
+            ("lumo-pre-prod", "ou-pp"),
+            ("retail-pre-prod", "ou-pp"),
+            ("lumo-prod", "ou-p"),
+            ("retail-prod", "ou-p"),
+        ],
+    );
+    let adoption = describe(&org, &options()).unwrap();
+    let (envs, customers) = shape(&adoption);
+    assert_eq!(envs, pairs(&[("pre-prod", "Pre Prod"), ("prod", "Prod")]));
+    let both = vec!["pre-prod".to_owned(), "prod".to_owned()];
+    assert_eq!(
+        customers,
+        [
+            ("lumo".to_owned(), both.clone()),
+            ("retail".to_owned(), both)
+        ]
+    );
+    assert_eq!(adoption.left_out, Vec::<String>::new());
+    assert_eq!(adoption.described, 6);
+}
+
+/// One unit holding several environments' accounts: one environment each, in that unit.
+#[test]
+fn a_unit_holding_several_environments_describes_each() {
+    let org = small(
+        &[("ou-w", "Workloads")],
+        &[
+            ("lumo-dev", "ou-w"),
+            ("retail-dev", "ou-w"),
+            ("shop-dev", "ou-w"),
+            ("lumo-prod", "ou-w"),
+            ("retail-prod", "ou-w"),
+            ("bob-sandbox", "ou-w"),
+        ],
+    );
+    let adoption = describe(&org, &options()).unwrap();
+    let (envs, customers) = shape(&adoption);
+    assert_eq!(envs, pairs(&[("dev", "Workloads"), ("prod", "Workloads")]));
+    assert_eq!(
+        customers[0],
+        ("lumo".into(), vec!["dev".into(), "prod".into()])
+    );
+    assert_eq!(customers[2], ("shop".into(), vec!["dev".into()]));
+    // One account alone with its last word is no environment.
+    assert_eq!(
+        adoption.left_out,
+        [
+            "account `bob-sandbox` (200000000007) in unit `Workloads`: its name is not `<customer>-dev` or `<customer>-prod`"
+        ]
+    );
+}
+
+/// Two units whose accounts name the same environment: the one named for it keeps it, the
+/// other is left out saying which unit has it.
+#[test]
+fn an_environment_two_units_name_goes_to_the_unit_of_its_name() {
+    let org = small(
+        &[("ou-x", "Experiments"), ("ou-d", "Dev")],
+        &[("lumo-dev", "ou-x"), ("retail-dev", "ou-d")],
+    );
+    let adoption = describe(&org, &options()).unwrap();
+    let (envs, _) = shape(&adoption);
+    assert_eq!(envs, pairs(&[("dev", "Dev")]));
+    assert_eq!(
+        adoption.left_out,
+        [
+            "unit `Experiments`, its 1 account(s) named `<customer>-dev`: environment `dev` is already unit `Dev`"
+        ]
+    );
+}
+
+/// A core account named by its id when two share its name; by its name without case; never
+/// the management account.
+#[test]
+fn a_flag_names_a_core_account_by_id_or_name_and_never_the_management_account() {
+    let mut org = small(&[("ou-old", "Old")], &[]);
+    org.accounts.push(account(
+        "300000000000",
+        "security",
+        "old-security@corp.example",
+        unit("ou-old"),
+    ));
+    let mut named = options();
+    named.security = Some("security".into());
+    assert_eq!(
+        describe(&org, &named),
+        Err(AdoptError::NamedAccountAmbiguous {
+            name: "security".into(),
+            candidates: vec![
+                "`security` (200000000000)".into(),
+                "`security` (300000000000)".into()
+            ],
+            flag: "--security",
+        })
+    );
+    named.security = Some("200000000000".into());
+    let bp = Blueprint::parse("corp.yaml", &describe(&org, &named).unwrap().yaml).unwrap();
+    assert_eq!(bp.accounts.security.ou, "Security");
+    let org = small(&[], &[]);
+    named.security = Some("SECURITY".into());
+    assert!(describe(&org, &named).is_ok());
+    for given in ["management", "100000000000"] {
+        named.security = Some(given.into());
+        assert_eq!(
+            describe(&org, &named),
+            Err(AdoptError::ManagementAccountChosen {
+                name: given.into(),
+                role: "security",
+                flag: "--security",
+            })
+        );
+    }
+}
+
+/// An account named like a core account when another was chosen is left out as such, and
+/// its unit makes no environment with no account in it.
+#[test]
+fn a_second_security_account_is_left_out_as_such() {
+    let mut org = small(&[("ou-aud", "Audit")], &[("lumo-dev", "ou-sec")]);
+    org.accounts.push(account(
+        "300000000000",
+        "Audit",
+        "aws+Audit@corp.example",
+        unit("ou-aud"),
+    ));
+    let mut named = options();
+    named.security = Some("Audit".into());
+    let adoption = describe(&org, &named).unwrap();
+    let (envs, _) = shape(&adoption);
+    assert_eq!(envs, pairs(&[("dev", "Security")]));
+    assert_eq!(
+        adoption.left_out,
+        [
+            "account `security` (200000000000) in unit `Security`: named like a core account, but another was chosen"
+        ]
+    );
+}
+
+/// No template most accounts follow: none is claimed, and each account keeps its own email.
+#[test]
+fn emails_without_a_common_template_are_each_kept() {
+    let mut org = small(
+        &[("ou-d", "Dev")],
+        &[("lumo-dev", "ou-d"), ("retail-dev", "ou-d")],
+    );
+    for (a, email) in org.accounts.iter_mut().zip([
+        "secops@corp.example",
+        "logs@other.example",
+        "lumo.dev@corp.example",
+        "retail-dev@retail-dev.example",
+    ]) {
+        a.email = email.into();
+    }
+    let adoption = describe(&org, &options()).unwrap();
+    assert!(
+        !adoption.yaml.contains("most accounts follow it"),
+        "{}",
+        adoption.yaml
+    );
+    let bp = Blueprint::parse("corp.yaml", &adoption.yaml).unwrap();
+    let planned = crate::desired::accounts(&bp);
+    for a in &org.accounts {
+        let p = planned.iter().find(|p| p.name == a.name).unwrap();
+        assert_eq!(p.email, a.email, "{}", a.name);
+    }
+}
+
+/// Organizations allows any character in a name: a line break stays inside its comment.
+#[test]
+fn a_line_break_in_a_name_stays_in_its_comment() {
+    let mut org = small(&[], &[]);
+    org.nested_units.push("Legacy\nstuff: 1 (in Old)".into());
+    let adoption = describe(&org, &options()).unwrap();
+    assert!(
+        adoption
+            .yaml
+            .contains("# - unit `Legacy\\nstuff: 1 (in Old)`: nested"),
+        "{}",
+        adoption.yaml
+    );
+    Blueprint::parse("corp.yaml", &adoption.yaml).unwrap();
+}
+
+/// A core account in a nested unit is said to be there, and to be moved.
+#[test]
+fn a_core_account_in_a_nested_unit_is_said_to_be_moved() {
+    let mut org = small(&[], &[]);
+    org.accounts[0].place = Place::Nested;
+    let adoption = describe(&org, &options()).unwrap();
+    assert!(
+        adoption
+            .yaml
+            .contains("# 200000000000: in a nested unit now; apply moves it to `Security`"),
+        "{}",
+        adoption.yaml
+    );
+}
+
+#[test]
+fn a_name_or_region_no_blueprint_may_hold_is_refused_before_reading() {
+    let mut bad = options();
+    bad.name = "Corp".into();
+    assert_eq!(bad.check(), Err(AdoptError::InvalidName("Corp".into())));
+    for region in ["mars-1", "EU-WEST-3", "cn-north-1"] {
+        let mut bad = options();
+        bad.home_region = region.into();
+        assert_eq!(
+            bad.check(),
+            Err(AdoptError::InvalidHomeRegion(region.into()))
+        );
+    }
+    assert_eq!(options().check(), Ok(()));
 }

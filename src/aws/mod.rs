@@ -11,6 +11,7 @@ mod requests;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use aws_config::meta::region::RegionProviderChain;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
@@ -88,7 +89,19 @@ pub struct AssumeError {
 impl Aws {
     /// Loads the standard configuration (environment, profiles, SSO, `AWS_ENDPOINT_URL`).
     pub async fn from_environment() -> Aws {
+        Aws::from_environment_or_region(None).await
+    }
+
+    /// [`Aws::from_environment`], in `region` when the environment names none (no
+    /// `AWS_REGION`, no region in the profile): Organizations and IAM answer in any region,
+    /// and without one the SDK cannot send a request at all.
+    pub async fn from_environment_or_region(region: Option<&str>) -> Aws {
+        let mut chain = RegionProviderChain::default_provider();
+        if let Some(region) = region {
+            chain = chain.or_else(aws_config::Region::new(region.to_owned()));
+        }
         let config = aws_config::defaults(BehaviorVersion::latest())
+            .region(chain)
             .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
             .load()
             .await;

@@ -68,7 +68,7 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
         None => super::load(&args.file)?,
     };
     session.block_on(async {
-        let aws = session.aws().await;
+        let aws = session.aws(Some(&blueprint.home_region)).await;
         let reviewed = match saved {
             Some(plan) => plan,
             None => {

@@ -21,12 +21,12 @@ pub struct Args {
     /// The home region (default: the region of the AWS configuration).
     #[arg(long)]
     home_region: Option<String>,
-    /// The security account's name, when it is not called `security` or `audit`.
-    #[arg(long, value_name = "NAME")]
+    /// The security account's name or id, when it is not called `security` or `audit`.
+    #[arg(long, value_name = "NAME|ID")]
     security: Option<String>,
-    /// The log-archive account's name, when it is not called `log-archive`, `log archive` or
-    /// `logarchive`.
-    #[arg(long, value_name = "NAME")]
+    /// The log-archive account's name or id, when it is not called `log-archive`, `log
+    /// archive` or `logarchive`.
+    #[arg(long, value_name = "NAME|ID")]
     log_archive: Option<String>,
     /// Write the blueprint to this file (never over one that exists) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
@@ -39,25 +39,26 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
             "lz init writes a blueprint from a live organization: pass --from-organization; to start from nothing, copy blueprints/acme.yaml"
         );
     }
-    let (organization, region) = session.block_on(async {
-        let aws = session.aws().await;
+    let (organization, options) = session.block_on(async {
+        let aws = session.aws(args.home_region.as_deref()).await;
+        let home_region = args
+            .home_region
+            .or_else(|| aws.config().region().map(|r| r.to_string()))
+            .context("no region: pass --home-region")?;
+        let options = AdoptOptions {
+            name: args.name,
+            home_region,
+            security: args.security,
+            log_archive: args.log_archive,
+        };
+        // A typo in a flag costs no read.
+        options.check()?;
         let organization = adopt::read(&aws)
             .await
             .context("cannot read the organization")?;
         session.report(&aws);
-        let region = aws.config().region().map(|r| r.to_string());
-        anyhow::Ok((organization, region))
+        anyhow::Ok((organization, options))
     })?;
-    let home_region = args
-        .home_region
-        .or(region)
-        .context("no region: pass --home-region")?;
-    let options = AdoptOptions {
-        name: args.name,
-        home_region,
-        security: args.security,
-        log_archive: args.log_archive,
-    };
     let adoption = adopt::describe(&organization, &options)?;
     // What lz writes, it must read: never hand the user a blueprint that does not load.
     if let Err(invalid) = landing_zone::Blueprint::parse("the written blueprint", &adoption.yaml) {

@@ -97,9 +97,10 @@ impl Session {
             .block_on(work)
     }
 
-    /// The AWS clients from the standard configuration, counting requests with `--stats`.
-    pub async fn aws(&self) -> landing_zone::aws::Aws {
-        let aws = landing_zone::aws::Aws::from_environment().await;
+    /// The AWS clients from the standard configuration, in `region` when it names none,
+    /// counting requests with `--stats`.
+    pub async fn aws(&self, region: Option<&str>) -> landing_zone::aws::Aws {
+        let aws = landing_zone::aws::Aws::from_environment_or_region(region).await;
         if self.stats {
             landing_zone::aws::Aws::new(
                 aws.config().clone(),
@@ -116,7 +117,9 @@ impl Session {
         &self,
         blueprint: &landing_zone::Blueprint,
     ) -> anyhow::Result<landing_zone::Actual> {
-        self.read(async |aws| landing_zone::discover::discover(aws, blueprint).await)
+        self.read(blueprint, async |aws| {
+            landing_zone::discover::discover(aws, blueprint).await
+        })
     }
 
     /// The ids of the organization, its units and accounts, read from the management account
@@ -125,19 +128,23 @@ impl Session {
         &self,
         blueprint: &landing_zone::Blueprint,
     ) -> anyhow::Result<landing_zone::Known> {
-        self.read(async |aws| landing_zone::discover::known_ids(aws, blueprint).await)
+        self.read(blueprint, async |aws| {
+            landing_zone::discover::known_ids(aws, blueprint).await
+        })
     }
 
-    /// Runs one read of the organization on a runtime of its own, then `--stats`' report.
+    /// Runs one read of the organization for `blueprint` (in its home region when the
+    /// configuration names none) on a runtime of its own, then `--stats`' report.
     fn read<T>(
         &self,
+        blueprint: &landing_zone::Blueprint,
         read: impl AsyncFnOnce(
             &landing_zone::aws::Aws,
         ) -> Result<T, landing_zone::discover::DiscoverError>,
     ) -> anyhow::Result<T> {
         use anyhow::Context;
         self.block_on(async {
-            let aws = self.aws().await;
+            let aws = self.aws(Some(&blueprint.home_region)).await;
             let found = read(&aws).await.context("cannot read the organization")?;
             self.report(&aws);
             anyhow::Ok(found)

@@ -130,6 +130,32 @@ pub(crate) async fn list_top_ous(
         .collect())
 }
 
+/// Refuses credentials of any account but the organization's management account: only it
+/// sees the whole organization, and a member account's reads fail with errors that say
+/// nothing of why.
+pub(crate) async fn ensure_management(
+    aws: &Aws,
+    organization: &str,
+    management: &str,
+) -> Result<(), DiscoverError> {
+    let caller = aws
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(call("sts.GetCallerIdentity"))?
+        .account
+        .unwrap_or_default();
+    if caller != management {
+        return Err(DiscoverError::NotManagementAccount {
+            caller,
+            organization: organization.to_owned(),
+            management: management.to_owned(),
+        });
+    }
+    Ok(())
+}
+
 pub(crate) async fn read_inventory(
     aws: &Aws,
     blueprint: &Blueprint,
@@ -155,21 +181,7 @@ pub(crate) async fn read_inventory(
             .map(|f| f.as_str().to_owned())
             .unwrap_or_default(),
     };
-    let caller = aws
-        .sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(call("sts.GetCallerIdentity"))?
-        .account
-        .unwrap_or_default();
-    if caller != organization.management_account_id {
-        return Err(DiscoverError::NotManagementAccount {
-            caller,
-            organization: organization.id,
-            management: organization.management_account_id,
-        });
-    }
+    ensure_management(aws, &organization.id, &organization.management_account_id).await?;
 
     let root_id = list_root(org).await?;
     let mut ous = Vec::new();

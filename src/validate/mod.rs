@@ -29,7 +29,7 @@ use crate::blueprint::Blueprint;
 use crate::yaml::{self, Pos, Positions};
 
 pub(crate) use lockout::{conflicts as lockout_conflicts, findings as lockout_findings};
-pub use names::{is_bucket_name, is_iam_name, is_region_name};
+pub use names::{is_bucket_name, is_iam_name, is_landing_zone_name, is_region_name, partition_of};
 
 /// A path to a field of the blueprint, printed dotted (`customers.lumo.environments[0]`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

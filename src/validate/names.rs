@@ -124,20 +124,50 @@ pub fn bucket_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether `name` has the shape of an AWS region name (`eu-west-3`, `us-gov-west-1`).
+/// Whether `name` is a landing zone's name: 1 to 32 lowercase letters, digits and hyphens,
+/// beginning with a letter and not ending with a hyphen (it prefixes resource names).
+pub fn is_landing_zone_name(name: &str) -> bool {
+    (1..=32).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.ends_with('-')
+}
+
+/// Whether `name` has the shape of an AWS region name (`eu-west-3`, `us-gov-west-1`,
+/// `eusc-de-east-1`).
 pub fn is_region_name(name: &str) -> bool {
     let parts: Vec<&str> = name.split('-').collect();
     let Some((number, words)) = parts.split_last() else {
         return false;
     };
     words.len() >= 2
-        && words[0].len() == 2
+        && (words[0].len() == 2 || words[0] == "eusc")
         && words
             .iter()
             .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase()))
         && !number.is_empty()
         && number.len() <= 2
         && number.chars().all(|c| c.is_ascii_digit())
+}
+
+/// The AWS partition of a region, by the prefixes AWS's endpoint rules give each partition
+/// (the SDK's `partitions.json`): China, GovCloud, the European Sovereign Cloud and the
+/// isolated regions have their own; every other region is in `aws`. The SDK's resolver is not
+/// public, hence these eight lines.
+pub fn partition_of(region: &str) -> &'static str {
+    let mut words = region.split('-');
+    match (words.next(), words.next()) {
+        (Some("cn"), _) => "aws-cn",
+        (Some("eusc"), _) => "aws-eusc",
+        (Some("us"), Some("gov")) => "aws-us-gov",
+        (Some("us"), Some("iso")) => "aws-iso",
+        (Some("us"), Some("isob")) => "aws-iso-b",
+        (Some("eu"), Some("isoe")) => "aws-iso-e",
+        (Some("us"), Some("isof")) => "aws-iso-f",
+        _ => "aws",
+    }
 }
 
 /// A KMS alias name, without its `alias/` prefix.

@@ -43,7 +43,7 @@ fn version(bp: &Blueprint, out: &mut Vec<Problem>) {
 
 fn identity(bp: &Blueprint, out: &mut Vec<Problem>) {
     let name = &bp.name;
-    if !name_ok(bp) {
+    if !names::is_landing_zone_name(name) {
         out.push(
             Problem::at_value(
                 root().key("name"),
@@ -60,6 +60,18 @@ fn identity(bp: &Blueprint, out: &mut Vec<Problem>) {
             )
             .hint("write a region such as eu-west-3 or us-east-1"),
         );
+    } else if names::partition_of(&bp.home_region) != "aws" {
+        let partition = names::partition_of(&bp.home_region);
+        out.push(
+            Problem::at_value(
+                root().key("home_region"),
+                format!(
+                    "`{}` is in AWS partition `{partition}`, and lz writes ARNs for the `aws` partition only",
+                    bp.home_region
+                ),
+            )
+            .hint("write a region of the commercial partition, such as eu-west-3 or us-east-1"),
+        );
     }
 }
 
@@ -69,16 +81,6 @@ fn template_ok(bp: &Blueprint) -> bool {
     let template = &bp.organization.email;
     template.contains("{account}")
         && names::email(&template.replace("{account}", "account")).is_ok()
-}
-
-fn name_ok(bp: &Blueprint) -> bool {
-    let name = &bp.name;
-    (1..=32).contains(&name.len())
-        && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !name.ends_with('-')
 }
 
 fn organization(bp: &Blueprint, out: &mut Vec<Problem>) {
@@ -448,7 +450,7 @@ fn audit_log(bp: &Blueprint, out: &mut Vec<Problem>) {
     {
         out.push(Problem::at_value(at.key("key_alias"), why));
     }
-    if audit.bucket_name.is_none() && !name_ok(bp) {
+    if audit.bucket_name.is_none() && !names::is_landing_zone_name(&bp.name) {
         return; // the buckets are named from `name`, already reported
     }
     let blame = if audit.bucket_name.is_some() {

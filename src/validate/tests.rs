@@ -413,6 +413,35 @@ fn object_lock_longer_than_retention() {
     );
 }
 
+/// lz writes `arn:aws:` ARNs: a home region in China, GovCloud, the European Sovereign Cloud
+/// or an isolated partition is refused at the field, before anything is planned.
+#[test]
+fn region_of_another_partition() {
+    for (region, partition) in [
+        ("cn-north-1", "aws-cn"),
+        ("us-gov-west-1", "aws-us-gov"),
+        ("eusc-de-east-1", "aws-eusc"),
+        ("us-isob-east-1", "aws-iso-b"),
+    ] {
+        let text = with("home_region: eu-west-3", &format!("home_region: {region}"));
+        assert_eq!(
+            problems(&text),
+            [format!(
+                "3:14: home_region: `{region}` is in AWS partition `{partition}`, and lz writes ARNs for the `aws` partition only (hint: write a region of the commercial partition, such as eu-west-3 or us-east-1)"
+            )]
+        );
+    }
+    for region in [
+        "us-east-1",
+        "eu-west-3",
+        "ap-southeast-5",
+        "il-central-1",
+        "mx-central-1",
+    ] {
+        assert_eq!(partition_of(region), "aws", "{region}");
+    }
+}
+
 #[test]
 fn region_that_is_not_a_region_name() {
     let text = with("home_region: eu-west-3", "home_region: europe");

@@ -498,12 +498,13 @@ org = boto3.client("organizations", region_name="eu-west-3")
 org.create_organization(FeatureSet="ALL")
 root = org.list_roots()["Roots"][0]["Id"]
 units = {n: org.create_organizational_unit(ParentId=root, Name=n)["OrganizationalUnit"]["Id"]
-         for n in ["Security", "Development", "Production"]}
+         for n in ["Security", "Development", "Pre Prod", "Production"]}
 org.create_organizational_unit(ParentId=units["Production"], Name="Legacy")
 for name, email, unit in [
     ("security", "aws+security@corp.example", "Security"),
     ("log-archive", "aws+log-archive@corp.example", "Security"),
     ("lumo-dev", "aws+lumo-dev@corp.example", "Development"),
+    ("lumo-pre-prod", "aws+lumo-pre-prod@corp.example", "Pre Prod"),
     ("lumo-prod", "aws+lumo-prod@corp.example", "Production"),
     ("retail-prod", "retail-team@corp.example", "Production"),
     ("payments", "aws+payments@corp.example", "Production"),
@@ -514,6 +515,11 @@ for name, email, unit in [
         CreateAccountRequestId=status["Id"])["CreateAccountStatus"]["AccountId"]
     if unit:
         org.move_account(AccountId=account, SourceParentId=root, DestinationParentId=units[unit])
+    if name == "lumo-dev":
+        member = boto3.client("sts", region_name="eu-west-3").assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+            RoleSessionName="member")["Credentials"]
+        print(member["AccessKeyId"], member["SecretAccessKey"], member["SessionToken"])
 "#;
     let made = Command::new(repo_path(".venv/bin/python"))
         .args(["-c", script])
@@ -535,10 +541,38 @@ for name, email, unit in [
             .unwrap()
     };
     let bp = blueprint.to_str().unwrap();
+    // A flag no blueprint may hold is refused before anything is read.
+    let typo = run(&["--stats", "init", "--from-organization", "--name", "Corp"]);
+    assert_eq!(typo.status.code(), Some(1));
+    let typo = text(&typo.stderr);
+    assert!(
+        typo.contains("`Corp` is not a landing zone name (--name)"),
+        "{typo}"
+    );
+    assert!(!typo.contains("AWS requests"), "{typo}");
+    // A member account's credentials are refused, saying whose they are.
+    let member: Vec<String> = text(&made.stdout)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let as_member = Command::new(env!("CARGO_BIN_EXE_lz"))
+        .args(["init", "--from-organization"])
+        .envs(env_for(&moto.endpoint()))
+        .env("AWS_ACCESS_KEY_ID", &member[0])
+        .env("AWS_SECRET_ACCESS_KEY", &member[1])
+        .env("AWS_SESSION_TOKEN", &member[2])
+        .output()
+        .unwrap();
+    assert_eq!(as_member.status.code(), Some(1));
+    assert!(
+        text(&as_member.stderr).contains("run lz with the management account's credentials"),
+        "{}",
+        text(&as_member.stderr)
+    );
     let init = run(&["init", "--from-organization", "--name", "corp", "--out", bp]);
     assert_eq!(init.status.code(), Some(0), "{}", text(&init.stderr));
     assert!(
-        text(&init.stderr).contains("Described 5 account(s)"),
+        text(&init.stderr).contains("Described 6 account(s)"),
         "{}",
         text(&init.stderr)
     );
@@ -586,9 +620,12 @@ for name, email, unit in [
             ("account.security", "adopt"),
             ("account.log-archive", "adopt"),
             ("account.lumo-dev", "adopt"),
+            ("account.lumo-pre-prod", "adopt"),
             ("account.lumo-prod", "adopt"),
             ("account.retail-prod", "adopt"),
         ],
         "{yaml}"
     );
+    // The unit `Pre Prod` is the environment `pre-prod`, not a `prod` of customer `lumo-pre`.
+    assert!(yaml.contains(r#""pre-prod": { ou: "Pre Prod" }"#), "{yaml}");
 }
