@@ -75,14 +75,18 @@ pub fn exec(args: Args, session: &Session) -> anyhow::Result<ExitCode> {
             stdout.write_all(render::markdown(&plan, options).as_bytes())?;
         }
     }
+    // Without `--out` there was no file to write: say only why apply would refuse the plan.
+    let unsaved = if args.out.is_some() {
+        ", so no plan file was written"
+    } else {
+        ""
+    };
     if !plan.conflicts.is_empty() {
-        anyhow::bail!(
-            "the plan has conflicts (above); apply would refuse it, so no plan file was written"
-        );
+        anyhow::bail!("the plan has conflicts (above); apply would refuse it{unsaved}");
     }
     if !plan.is_complete() {
         anyhow::bail!(
-            "some accounts could not be read (above); the plan does not cover them, so no plan file was written"
+            "some accounts could not be read (above); the plan does not cover them{unsaved}"
         );
     }
     if let Some(out) = &args.out {
