@@ -5,12 +5,9 @@
 //! How the organization maps onto a blueprint:
 //! - the security and log-archive accounts are found by name (`security`, `audit`,
 //!   `log-archive`, `log archive`, with any prefix), or named by the caller (name or id);
-//! - the units directly under the root hold the environments, named by what their accounts'
-//!   names end with after `<customer>-`: the unit's own name when some end with it (`Pre
-//!   Prod`: `lumo-pre-prod`), every last word two or more of its accounts share (a unit
-//!   `Workloads` with `lumo-dev`, `shop-dev`, `lumo-prod`, `shop-prod` holds `dev` and
-//!   `prod`), or else the last word most share. Each account takes the longest that ends its
-//!   name; a unit named for an environment claims it before another unit does;
+//! - the units directly under the root hold the environments, read from their accounts'
+//!   names as `<customer>-<environment>` (see `environments_in`); a unit named for an
+//!   environment claims it before another unit does;
 //! - the email template is the one most accounts follow (`aws+{account}@example.com`), if
 //!   more than half do; an account that does not follow it keeps its own email, since AWS
 //!   knows an account by its email (`email:` for the core accounts, `customers.<c>.emails`
@@ -103,12 +100,20 @@ impl AdoptOptions {
         if !crate::validate::is_landing_zone_name(&self.name) {
             return Err(AdoptError::InvalidName(self.name.clone()));
         }
-        if !crate::validate::is_region_name(&self.home_region)
-            || crate::validate::partition_of(&self.home_region) != "aws"
-        {
-            return Err(AdoptError::InvalidHomeRegion(self.home_region.clone()));
-        }
-        Ok(())
+        let why = if !crate::validate::is_region_name(&self.home_region) {
+            "not an AWS region name".to_owned()
+        } else {
+            match crate::validate::partition_of(&self.home_region) {
+                "aws" => return Ok(()),
+                other => format!(
+                    "in AWS partition `{other}`, and lz writes ARNs for the `aws` partition only"
+                ),
+            }
+        };
+        Err(AdoptError::InvalidHomeRegion {
+            region: self.home_region.clone(),
+            why,
+        })
     }
 }
 
@@ -128,14 +133,17 @@ pub struct Adoption {
 pub enum AdoptError {
     /// The blueprint's name is not one a blueprint may have.
     #[error(
-        "`{0}` is not a landing zone name (--name): use 1 to 32 lowercase letters, digits and hyphens, beginning with a letter"
+        "`{0}` is not a landing zone name (--name): use 1 to 32 lowercase letters, digits and hyphens, beginning with a letter and not ending with a hyphen"
     )]
     InvalidName(String),
     /// The home region is not a region of the `aws` partition.
-    #[error(
-        "`{0}` is not a region of the `aws` partition (--home-region): write one such as eu-west-3"
-    )]
-    InvalidHomeRegion(String),
+    #[error("the home region `{region}` is {why}: pass --home-region, such as eu-west-3")]
+    InvalidHomeRegion {
+        /// The region, from `--home-region` or the AWS configuration.
+        region: String,
+        /// What is wrong with it.
+        why: String,
+    },
     /// A core account was not found.
     #[error(
         "no {role} account found (looked for a name like {looked}); name it with {flag} NAME or {flag} ID"
@@ -171,7 +179,7 @@ pub enum AdoptError {
     },
     /// Several accounts have the name a flag gave.
     #[error(
-        "accounts {} are all named `{name}` (given with {flag}); give the account's id instead",
+        "accounts {} match `{name}` (given with {flag}); give the account's id instead",
         candidates.join(", ")
     )]
     NamedAccountAmbiguous {
@@ -381,7 +389,7 @@ pub fn describe(org: &Organization, options: &AdoptOptions) -> Result<Adoption, 
     // Environments: what the names of each unit's workload accounts end with. A unit whose
     // own name they end with claims it first, so that `Pre Prod` (`lumo-pre-prod`) keeps
     // `pre-prod` and leaves `prod` to the unit `Prod`.
-    let mut claims: Vec<(&Unit, String, Named<'_>)> = Vec::new();
+    let mut workloads: Vec<(&Unit, Vec<&Account>)> = Vec::new();
     for unit in &org.units {
         let mut held: Vec<&Account> = Vec::new();
         for a in active.iter().copied() {
@@ -391,20 +399,34 @@ pub fn describe(org: &Organization, options: &AdoptOptions) -> Result<Adoption, 
             {
                 continue;
             }
-            if shared(a) {
-                left_out.push(format!(
-                    "account `{}` ({}) in unit `{}`: another account has its name",
-                    a.name, a.id, unit.name
-                ));
+            let why = if shared(a) {
+                "another account has its name"
+            } else if is_named(&a.name, SECURITY_NAMES) || is_named(&a.name, LOG_ARCHIVE_NAMES) {
+                "named like a core account, but another was chosen"
             } else {
                 held.push(a);
-            }
+                continue;
+            };
+            left_out.push(format!(
+                "account `{}` ({}) in unit `{}`: {why}",
+                a.name, a.id, unit.name
+            ));
         }
-        let (environments, unnamed) = environments_in(&unit.name, &held);
+        workloads.push((unit, held));
+    }
+    // How many accounts each customer name could be read from, in any unit: `lumo-prod`
+    // beside `lumo-pre-prod` makes the latter `lumo`'s `pre-prod`, not `lumo-pre`'s `prod`.
+    let mut support: BTreeMap<String, usize> = BTreeMap::new();
+    for a in workloads.iter().flat_map(|(_, held)| held) {
+        for (customer, _) in splits(&a.name) {
+            *support.entry(customer).or_default() += 1;
+        }
+    }
+    let mut claims: Vec<(&Unit, String, Named<'_>)> = Vec::new();
+    for (unit, held) in workloads {
+        let (environments, unnamed) = environments_in(&unit.name, &held, &support);
         for a in unnamed {
-            let why = if is_named(&a.name, SECURITY_NAMES) || is_named(&a.name, LOG_ARCHIVE_NAMES) {
-                "named like a core account, but another was chosen".to_owned()
-            } else if environments.is_empty() {
+            let why = if environments.is_empty() {
                 "its name is not `<customer>-<environment>`".to_owned()
             } else {
                 let keys: Vec<String> = environments
@@ -588,7 +610,8 @@ pub fn describe(org: &Organization, options: &AdoptOptions) -> Result<Adoption, 
              # (the baseline guardrail, attached to the root, applies to them as to every account).\n",
         );
         for why in &left_out {
-            let _ = writeln!(y, "# - {}", one_line(why));
+            // Names may hold line breaks, which would end the comment and break the YAML.
+            let _ = writeln!(y, "# - {}", crate::render::one_line(why));
         }
     }
     Ok(Adoption {
@@ -649,85 +672,75 @@ fn listed(accounts: &[&Account]) -> Vec<String> {
         .collect()
 }
 
+/// Every way to read a name as `<customer>-<environment>`, both slugs, the shortest
+/// environment first: `big-co-prod` is `big-co`'s `prod` or `big`'s `co-prod`.
+fn splits(name: &str) -> Vec<(String, String)> {
+    name.match_indices('-')
+        .rev()
+        .map(|(at, _)| (&name[..at], &name[at + 1..]))
+        .filter(|(customer, env)| is_slug(customer) && is_slug(env))
+        .map(|(customer, env)| (customer.to_owned(), env.to_owned()))
+        .collect()
+}
+
 /// The environments a unit's accounts name, each with its accounts by customer, and the
-/// accounts that name none. An environment is what the names end with after
-/// `<customer>-`: the unit's own name as a slug when some end with it; every last word two
-/// or more share; or else the last word most share. Each account takes the longest that
-/// ends its name.
-#[allow(clippy::type_complexity)]
+/// accounts that name none. Each account is read as `<customer>-<environment>`: at the unit's
+/// own name when it ends with it (`Pre Prod`: `lumo-pre-prod`), else as the customer the
+/// most accounts of the organization could be (`support`), the shorter environment first.
+/// An environment read is the unit's when it is the unit's own name, when two or more of its
+/// accounts read it, or when its customer has other accounts; failing all, the one most read.
 fn environments_in<'o>(
     unit: &str,
     held: &[&'o Account],
-) -> (
-    BTreeMap<String, Vec<(String, &'o Account)>>,
-    Vec<&'o Account>,
-) {
-    let customer = |name: &str, key: &str| -> Option<String> {
-        name.strip_suffix(key)?
-            .strip_suffix('-')
-            .filter(|c| is_slug(c))
-            .map(str::to_owned)
-    };
-    let mut keys: Vec<String> = Vec::new();
+    support: &BTreeMap<String, usize>,
+) -> (BTreeMap<String, Named<'o>>, Vec<&'o Account>) {
     let own = slug(unit);
-    if is_slug(&own) && held.iter().any(|a| customer(&a.name, &own).is_some()) {
-        keys.push(own);
-    }
-    let mut words: BTreeMap<&str, usize> = BTreeMap::new();
-    for a in held {
-        if keys.iter().any(|k| customer(&a.name, k).is_some()) {
-            continue;
-        }
-        if let Some((before, word)) = a.name.rsplit_once('-')
-            && is_slug(before)
-            && is_slug(word)
-        {
-            *words.entry(word).or_default() += 1;
-        }
-    }
-    let shared: Vec<String> = words
-        .iter()
-        .filter(|(_, n)| **n >= 2)
-        .map(|(w, _)| w.to_string())
-        .collect();
-    keys.extend(shared);
-    if keys.is_empty()
-        && let Some((word, _)) = words
-            .iter()
-            .max_by_key(|(word, n)| (**n, std::cmp::Reverse(**word)))
-    {
-        keys.push(word.to_string());
-    }
-    let mut environments: BTreeMap<String, Named<'o>> = BTreeMap::new();
+    let supported = |customer: &str| support.get(customer).copied().unwrap_or(0);
+    let mut read: Vec<(&'o Account, String, String)> = Vec::new();
     let mut unnamed = Vec::new();
     for a in held {
-        let best = keys
-            .iter()
-            .filter_map(|k| Some((k, customer(&a.name, k)?)))
-            .max_by_key(|(k, _)| k.len());
-        match best {
-            Some((key, customer)) => environments
-                .entry(key.clone())
-                .or_default()
-                .push((customer, a)),
+        let splits = splits(&a.name);
+        let pick = splits.iter().find(|(_, env)| *env == own).or_else(|| {
+            splits
+                .iter()
+                .max_by_key(|(customer, env)| (supported(customer), std::cmp::Reverse(env.len())))
+        });
+        match pick {
+            Some((customer, env)) => read.push((a, customer.clone(), env.clone())),
             None => unnamed.push(*a),
         }
     }
-    (environments, unnamed)
-}
-
-/// Text for a one-line comment: names may hold line breaks and other control characters
-/// (Organizations allows any), which would end the comment and break the YAML.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, _, env) in &read {
+        *counts.entry(env.as_str()).or_default() += 1;
+    }
+    let mut kept: Vec<String> = counts
+        .iter()
+        .filter(|(env, n)| {
+            **env == own
+                || **n >= 2
+                || read
+                    .iter()
+                    .any(|(_, customer, e)| e == *env && supported(customer) >= 2)
         })
-        .collect()
+        .map(|(env, _)| (*env).to_owned())
+        .collect();
+    if kept.is_empty()
+        && let Some((env, _)) = counts
+            .iter()
+            .max_by_key(|(env, n)| (**n, std::cmp::Reverse(**env)))
+    {
+        kept.push((*env).to_owned());
+    }
+    let mut environments: BTreeMap<String, Named<'o>> = BTreeMap::new();
+    for (a, customer, env) in read {
+        if kept.contains(&env) {
+            environments.entry(env).or_default().push((customer, a));
+        } else {
+            unnamed.push(a);
+        }
+    }
+    (environments, unnamed)
 }
 
 /// The template an account's email follows: its name in it replaced by `{account}`.

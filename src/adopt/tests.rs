@@ -586,13 +586,129 @@ fn a_name_or_region_no_blueprint_may_hold_is_refused_before_reading() {
     let mut bad = options();
     bad.name = "Corp".into();
     assert_eq!(bad.check(), Err(AdoptError::InvalidName("Corp".into())));
-    for region in ["mars-1", "EU-WEST-3", "cn-north-1"] {
+    for (region, why) in [
+        ("mars-1", "not an AWS region name"),
+        ("EU-WEST-3", "not an AWS region name"),
+        (
+            "cn-north-1",
+            "in AWS partition `aws-cn`, and lz writes ARNs for the `aws` partition only",
+        ),
+    ] {
         let mut bad = options();
         bad.home_region = region.into();
         assert_eq!(
-            bad.check(),
-            Err(AdoptError::InvalidHomeRegion(region.into()))
+            bad.check().unwrap_err().to_string(),
+            format!("the home region `{region}` is {why}: pass --home-region, such as eu-west-3")
         );
     }
     assert_eq!(options().check(), Ok(()));
+}
+
+/// Units not named for their environments: `lumo-pre-prod` beside `lumo-prod` is `lumo`'s
+/// `pre-prod`, whichever unit comes first, and in one unit too.
+#[test]
+fn a_customer_with_other_accounts_reads_the_longer_environment() {
+    for units in [
+        [("ou-s", "Staging"), ("ou-l", "Live")],
+        [("ou-l", "Live"), ("ou-s", "Staging")],
+    ] {
+        let org = small(
+            &units,
+            &[
+                ("lumo-pre-prod", "ou-s"),
+                ("retail-pre-prod", "ou-s"),
+                ("lumo-prod", "ou-l"),
+                ("retail-prod", "ou-l"),
+            ],
+        );
+        let adoption = describe(&org, &options()).unwrap();
+        let (mut envs, customers) = shape(&adoption);
+        envs.sort();
+        assert_eq!(envs, pairs(&[("pre-prod", "Staging"), ("prod", "Live")]));
+        assert_eq!(customers.len(), 2, "{customers:?}");
+        assert!(adoption.left_out.is_empty(), "{:?}", adoption.left_out);
+    }
+    let org = small(
+        &[("ou-w", "Workloads")],
+        &[
+            ("lumo-prod", "ou-w"),
+            ("retail-prod", "ou-w"),
+            ("lumo-pre-prod", "ou-w"),
+            ("retail-pre-prod", "ou-w"),
+            ("lumo-preprod", "ou-w"),
+        ],
+    );
+    let adoption = describe(&org, &options()).unwrap();
+    let (envs, customers) = shape(&adoption);
+    assert_eq!(
+        envs,
+        pairs(&[
+            ("pre-prod", "Workloads"),
+            ("preprod", "Workloads"),
+            ("prod", "Workloads")
+        ])
+    );
+    assert_eq!(
+        customers[0],
+        (
+            "lumo".into(),
+            vec!["pre-prod".into(), "preprod".into(), "prod".into()]
+        )
+    );
+    // A customer's name may hold a hyphen: the shorter environment wins a tie.
+    let org = small(
+        &[("ou-d", "Dev"), ("ou-p", "Prod")],
+        &[("big-co-dev", "ou-d"), ("big-co-prod", "ou-p")],
+    );
+    let (_, customers) = shape(&describe(&org, &options()).unwrap());
+    assert_eq!(customers[0].0, "big-co");
+}
+
+/// A customer's unit (`Lumo`: `lumo-dev`, `lumo-prod`), or a second environment with one
+/// account whose customer has others: each is an environment.
+#[test]
+fn an_environment_of_one_account_is_kept_when_its_customer_has_others() {
+    let org = small(
+        &[("ou-w", "Workloads")],
+        &[
+            ("lumo-dev", "ou-w"),
+            ("retail-dev", "ou-w"),
+            ("lumo-prod", "ou-w"),
+        ],
+    );
+    let adoption = describe(&org, &options()).unwrap();
+    let (envs, _) = shape(&adoption);
+    assert_eq!(envs, pairs(&[("dev", "Workloads"), ("prod", "Workloads")]));
+    assert!(adoption.left_out.is_empty(), "{:?}", adoption.left_out);
+    let org = small(
+        &[("ou-l", "Lumo")],
+        &[("lumo-dev", "ou-l"), ("lumo-prod", "ou-l")],
+    );
+    let (envs, _) = shape(&describe(&org, &options()).unwrap());
+    assert_eq!(envs, pairs(&[("dev", "Lumo"), ("prod", "Lumo")]));
+}
+
+/// A second log-archive account, when another was chosen, is left out as such, not read as
+/// customer `log`'s environment `archive`.
+#[test]
+fn a_second_log_archive_account_is_left_out_as_such() {
+    let mut org = small(&[("ou-logs", "Logs")], &[("lumo-dev", "ou-sec")]);
+    org.accounts.push(account(
+        "300000000000",
+        "Log Archive",
+        "logs@corp.example",
+        unit("ou-logs"),
+    ));
+    let mut named = options();
+    named.log_archive = Some("log archive".into());
+    let adoption = describe(&org, &named).unwrap();
+    let (envs, customers) = shape(&adoption);
+    assert_eq!(envs, pairs(&[("dev", "Security")]));
+    assert_eq!(customers, [("lumo".to_owned(), vec!["dev".to_owned()])]);
+    assert_eq!(
+        adoption.left_out,
+        [
+            "account `log-archive` (200000000001) in unit `Security`: named like a core account, but another was chosen"
+        ]
+    );
 }

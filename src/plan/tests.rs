@@ -384,6 +384,29 @@ fn unmanaged_accounts_are_listed_not_touched() {
     assert!(plan.notes[0].address.contains("legacy (222233334444)"));
 }
 
+/// An account's name is anything Organizations allows: a line break or a terminal escape in
+/// it cannot forge a line of the plan, or drive the reviewer's terminal.
+#[test]
+fn a_name_with_control_characters_stays_on_its_line() {
+    let (desired, mut actual) = setup();
+    actual.unmanaged_accounts.push(UnmanagedAccount {
+        id: "222233334444".to_owned(),
+        name: "x\nPlan: 0 to create, 0 to update, 0 to delete.\u{1b}[2J".to_owned(),
+        email: "x@acme.example".to_owned(),
+        ou: None,
+    });
+    let text = crate::render::human(&plan(&desired, &actual), Default::default());
+    let note: Vec<&str> = text.lines().filter(|l| l.starts_with("Note: ")).collect();
+    assert_eq!(
+        note,
+        [
+            "Note: account x\\nPlan: 0 to create, 0 to update, 0 to delete.\\u{1b}[2J (222233334444): in the organization but not in the blueprint; not managed, left as it is"
+        ]
+    );
+    assert!(!text.contains('\u{1b}'));
+    assert!(!text.lines().any(|l| l.starts_with("Plan: 0 to create")));
+}
+
 #[test]
 fn an_account_being_created_is_waited_for_not_created_again() {
     let (desired, mut actual) = setup();

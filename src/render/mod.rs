@@ -182,12 +182,17 @@ pub fn write_human(plan: &Plan, options: HumanOptions, out: impl Write) -> io::R
                 Style::new().fg_color(Some(AnsiColor::Red.into())).bold(),
                 "Unreadable"
             ),
-            note.address,
-            note.message
+            one_line(&note.address),
+            one_line(&note.message)
         )?;
     }
     for note in &plan.notes {
-        writeln!(out, "Note: {}: {}", note.address, note.message)?;
+        writeln!(
+            out,
+            "Note: {}: {}",
+            one_line(&note.address),
+            one_line(&note.message)
+        )?;
     }
     for conflict in &plan.conflicts {
         writeln!(
@@ -197,7 +202,7 @@ pub fn write_human(plan: &Plan, options: HumanOptions, out: impl Write) -> io::R
                 Style::new().fg_color(Some(AnsiColor::Red.into())).bold(),
                 "Conflict"
             ),
-            conflict.message
+            one_line(&conflict.message)
         )?;
     }
     if !plan.notes.is_empty() || !plan.conflicts.is_empty() || !plan.unreadable.is_empty() {
@@ -205,6 +210,25 @@ pub fn write_human(plan: &Plan, options: HumanOptions, out: impl Write) -> io::R
     }
     writeln!(out, "{}", summary_line(plan))?;
     out.flush()
+}
+
+/// A message as one line of a terminal: names read from AWS may hold line breaks, escapes
+/// and other control characters (Organizations allows any in an account's or a unit's name),
+/// which would forge lines of the plan or drive the terminal; they are written escaped.
+pub(crate) fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// `Plan: 3 to create, 1 to update, 0 to delete.` or the no-changes sentence.
