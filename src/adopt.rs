@@ -386,9 +386,8 @@ pub fn describe(org: &Organization, options: &AdoptOptions) -> Result<Adoption, 
             .map(|u| u.name.clone())
             .unwrap_or_default()
     };
-    // Environments: what the names of each unit's workload accounts end with. A unit whose
-    // own name they end with claims it first, so that `Pre Prod` (`lumo-pre-prod`) keeps
-    // `pre-prod` and leaves `prod` to the unit `Prod`.
+    // Environments: each unit's workload accounts read as `<customer>-<environment>`
+    // (`environments_in`); a unit named for an environment claims it before another unit.
     let mut workloads: Vec<(&Unit, Vec<&Account>)> = Vec::new();
     for unit in &org.units {
         let mut held: Vec<&Account> = Vec::new();

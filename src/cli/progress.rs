@@ -185,8 +185,8 @@ impl Bars {
     fn on(&self, event: &Event) {
         let mut state = self.state.lock().expect("not poisoned");
         if let Some(line) = line(event) {
-            // Above the bars, where it stays, and on stdout as without a terminal, so that
-            // `lz apply > log` keeps it.
+            // Above the bars, where it stays: on stdout, the same terminal, as a run without
+            // bars prints it.
             self.multi.suspend(|| println!("{line}"));
         }
         match event {
